@@ -1,0 +1,68 @@
+"""A validated catalog of accelerators and model presets, with the lookups users need."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from estimator.architecture import ModelArch
+from estimator.hardware import Accelerator
+
+_SEPARATORS = re.compile(r"[\s_]+")
+
+
+def normalize_name(text: str) -> str:
+    """Lower-case a user's spelling of a name and unify separators (``H100_SXM`` → ``h100-sxm``)."""
+    return _SEPARATORS.sub("-", text.strip().lower())
+
+
+def _index(entries: Iterable[Accelerator | ModelArch], kind: str) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for entry in entries:
+        for name in (entry.key, *entry.aliases):
+            norm = normalize_name(name)
+            owner = index.get(norm)
+            if owner is not None and owner != entry.key:
+                raise ValueError(f"{kind} name {name!r} is used by both {owner!r} and {entry.key!r}")
+            index[norm] = entry.key
+    return index
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Accelerators and model presets by key, with alias lookup and spelling suggestions."""
+
+    accelerators: Mapping[str, Accelerator]
+    models: Mapping[str, ModelArch]
+    sources: tuple[str, ...] = ()
+    _gpu_index: dict[str, str] = field(init=False, repr=False)
+    _model_index: dict[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_gpu_index", _index(self.accelerators.values(), "GPU"))
+        object.__setattr__(self, "_model_index", _index(self.models.values(), "model"))
+
+    def gpu(self, name: str) -> Accelerator | None:
+        """The accelerator a user means by ``name`` (key or alias, any case), or None."""
+        key = self._gpu_index.get(normalize_name(name))
+        return None if key is None else self.accelerators[key]
+
+    def model(self, name: str) -> ModelArch | None:
+        """The model preset a user means by ``name`` (key or alias, any case), or None."""
+        key = self._model_index.get(normalize_name(name))
+        return None if key is None else self.models[key]
+
+    def suggest_gpu(self, name: str) -> str | None:
+        """The closest accelerator name to a misspelling, or None."""
+        return _closest(normalize_name(name), self._gpu_index)
+
+    def suggest_model(self, name: str) -> str | None:
+        """The closest model name to a misspelling, or None."""
+        return _closest(normalize_name(name), self._model_index)
+
+
+def _closest(word: str, index: Mapping[str, str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(index), n=1, cutoff=0.6)
+    return matches[0] if matches else None

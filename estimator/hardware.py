@@ -1,0 +1,57 @@
+"""Accelerators: the typed records the hardware catalog is made of."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+
+from estimator.precision import Precision
+
+
+class Price(BaseModel):
+    """A rental price per device-hour, with where and when it was seen."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    usd_per_hour: PositiveFloat
+    provider: str = Field(min_length=1, description="Who charges it, e.g. 'Lambda on-demand'.")
+    as_of: str = Field(min_length=4, description="Date of the figure, e.g. '2026-01-21' or '2026-03'.")
+    source: str = Field(min_length=1, description="Public reference the figure was copied from.")
+
+
+class Accelerator(BaseModel):
+    """One software-visible accelerator device (a GPU, a TPU chip, a Gaudi card…)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", description="Canonical id, e.g. 'h100-sxm'.")
+    name: str = Field(min_length=1, description="Display name, e.g. 'NVIDIA H100 SXM 80GB'.")
+    vendor: str = Field(min_length=1)
+    memory_bytes: PositiveInt = Field(description="Memory one device exposes to software, in bytes.")
+    memory_label: str = Field(min_length=1, description="The vendor's label, e.g. '80 GB HBM3'.")
+    bandwidth_tbps: PositiveFloat = Field(description="Memory bandwidth, decimal TB/s.")
+    tdp_watts: PositiveFloat | None = Field(default=None, description="Board power; None if unpublished.")
+    dense_tflops: dict[Precision, PositiveFloat] = Field(
+        description="Dense (non-sparse) peak tensor throughput per precision, TFLOP/s (INT8: TOP/s)."
+    )
+    price: Price | None = None
+    aliases: tuple[str, ...] = ()
+    sources: tuple[str, ...] = Field(min_length=1, description="Public references for the specs.")
+    notes: str = ""
+
+    @model_validator(mode="after")
+    def _has_a_training_precision(self) -> Accelerator:
+        if not any(p in self.dense_tflops for p in (Precision.BF16, Precision.FP16, Precision.FP32)):
+            raise ValueError("dense_tflops needs at least one of bf16, fp16, fp32")
+        return self
+
+    def peak_flops(self, precision: Precision) -> float | None:
+        """Dense peak in FLOP/s for ``precision``, or None where the chip lacks it."""
+        tflops = self.dense_tflops.get(precision)
+        return None if tflops is None else tflops * 1e12
+
+    def default_training_precision(self) -> Precision:
+        """bf16 where supported, else fp16 (T4, V100), else fp32."""
+        for p in (Precision.BF16, Precision.FP16, Precision.FP32):
+            if p in self.dense_tflops:
+                return p
+        raise AssertionError("unreachable: validated at construction")  # pragma: no cover

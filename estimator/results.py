@@ -1,0 +1,114 @@
+"""Typed answers the estimator returns; their JSON form is napkin's public contract (README)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from estimator.precision import Precision
+
+Mode = Literal["inference", "train", "lora", "qlora"]
+Verdict = Literal["fits_one_gpu", "fits_n_gpus", "needs_offload", "does_not_fit"]
+
+
+class GpuCostRow(BaseModel):
+    """The same training job priced on another catalog accelerator."""
+
+    model_config = ConfigDict(frozen=True)
+
+    gpu: str
+    name: str
+    dtype: Precision
+    peak_flops: float
+    gpu_hours: float
+    price_per_gpu_hour: float | None
+    cost_usd: float | None
+    price_source: str | None
+
+
+class TrainCostResult(BaseModel):
+    """Compute, time, cost and energy of one training run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str | None = Field(description="Preset key when a model name was given.")
+    params: int
+    active_params: int
+    tokens: float
+    tokens_assumed: bool = Field(description="True when tokens were not given (≈20 tokens/param).")
+    flops_factor: float
+    flops: float
+    gpu: str
+    gpu_name: str
+    dtype: Precision
+    peak_flops: float = Field(description="Dense peak FLOP/s of one device at `dtype`.")
+    mfu: float
+    gpu_hours: float
+    price_per_gpu_hour: float | None
+    price_source: str | None
+    cost_usd: float | None
+    num_gpus: int
+    num_gpus_reason: Literal["given", "deadline", "default_deadline"]
+    wall_clock_days: float
+    energy_kwh: float
+    co2_tonnes: float
+    formula: str
+    assumptions: list[str]
+    comparison: list[GpuCostRow] = Field(description="Same job on every catalog GPU, cheapest first.")
+
+
+class MemoryBreakdown(BaseModel):
+    """Bytes per GPU by component."""
+
+    model_config = ConfigDict(frozen=True)
+
+    weights: int
+    gradients: int
+    optimizer: int
+    activations: int
+    kv_cache: int
+    overhead: int
+
+    @property
+    def total(self) -> int:
+        """Sum of every component."""
+        return (
+            self.weights + self.gradients + self.optimizer + self.activations + self.kv_cache + self.overhead
+        )
+
+
+class Scenario(BaseModel):
+    """Memory needed for one mode at one precision, and whether it fits."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Mode
+    dtype: str = Field(description="Weight precision, e.g. 'bf16', 'int4', 'nf4'.")
+    num_gpus: int
+    breakdown: MemoryBreakdown = Field(description="Bytes per GPU at `num_gpus`.")
+    per_gpu_bytes: int
+    total_bytes: int = Field(description="Bytes over all GPUs (what a single device would need).")
+    gpus_needed: int = Field(description="Fewest GPUs of this kind that hold it (0 when it cannot fit).")
+    verdict: Verdict
+    verdict_text: str
+    strategy: str = Field(description="How the work is split, e.g. 'ZeRO-3 over 8 GPUs'.")
+    cpu_offload_bytes: int = 0
+    assumptions: list[str]
+
+
+class FitsResult(BaseModel):
+    """Memory scenarios for a model on an accelerator."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str | None
+    params: int
+    active_params: int
+    gpu: str
+    gpu_name: str
+    gpu_memory_bytes: int
+    usable_gpu_memory_bytes: int
+    cpu_memory_bytes: int | None
+    scenarios: list[Scenario]
+    assumptions: list[str]
