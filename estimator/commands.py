@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Literal
 
 from estimator.architecture import ModelArch
+from estimator.catalog import Catalog
+from estimator.defaults import Defaults
+from estimator.errors import EstimateError
+from estimator.fit import FitJob, estimate_fits
+from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
 from estimator.results import FitsResult, TrainCostResult
+from estimator.training import TrainingJob, estimate_training
 
 CommandName = Literal["traincost", "fits", "gpus", "models", "help"]
 
@@ -52,3 +59,134 @@ class Reply:
     command: CommandName
     result: TrainCostResult | FitsResult | GpuListing | ModelListing | HelpTopic
     share: bool = False
+
+
+def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) -> Reply:
+    """Run one command (``traincost``, ``fits``, ``gpus``, ``models``, ``help``) on its text."""
+    name = command.strip().lower().lstrip("/")
+    if name not in USAGE:
+        close = difflib.get_close_matches(name, list(USAGE), n=1)
+        raise UsageError(f"unknown command `{name}`", USAGE["help"], close[0] if close else None)
+    words = text.split()
+    share = any(w.lower() in {"share", "public"} for w in words)
+    if name == "help" or (words and words[0].lower() in {"help", "-h", "--help", "?"}):
+        topic = words[1].lower().lstrip("/") if name == "help" and len(words) > 1 else None
+        return Reply("help", help_topic(name if name != "help" else topic), share)
+    if name == "gpus":
+        listing = GpuListing(tuple(catalog.accelerators.values()), _default_gpu(catalog, defaults).key)
+        return Reply("gpus", listing, share)
+    if name == "models":
+        return Reply("models", ModelListing(tuple(catalog.models.values())), share)
+    try:
+        parsed = parse_command(name, text, catalog)
+        if parsed.help:
+            return Reply("help", help_topic(name), share)
+        if name == "traincost":
+            return Reply("traincost", _traincost(parsed, catalog, defaults), parsed.share)
+        return Reply("fits", _fits(parsed, catalog, defaults), parsed.share)
+    except GrammarError as err:
+        raise UsageError(err.message, USAGE[name], err.suggestion) from None
+    except EstimateError as err:
+        raise UsageError(str(err), USAGE[name]) from None
+
+
+def help_topic(command: str | None) -> HelpTopic:
+    """Help for one command, or an overview when ``command`` is None or unknown."""
+    if command in HELP:
+        return HelpTopic(command, HELP[command])  # type: ignore[arg-type]
+    return HelpTopic(None, HELP_OVERVIEW)
+
+
+def _default_gpu(catalog: Catalog, defaults: Defaults) -> Accelerator:
+    gpu = catalog.gpu(defaults.gpu)
+    if gpu is None:
+        raise UsageError(f"the default GPU `{defaults.gpu}` is not in the catalog", USAGE["gpus"])
+    return gpu
+
+
+def _params(parsed: ParsedCommand, command: str) -> tuple[int, int, str | None]:
+    if parsed.model is not None:
+        if parsed.params is not None:
+            raise GrammarError("give either a model or a parameter count, not both")
+        model = parsed.model
+        return model.param_count(), model.active_param_count(), model.key
+    if parsed.params is None:
+        raise GrammarError(f"`{command}` needs a parameter count (like 70B) or a model (like llama-3.1-70b)")
+    return round(parsed.params), round(parsed.params), None
+
+
+def _traincost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> TrainCostResult:
+    params, active, model = _params(parsed, "traincost")
+    if parsed.num_gpus is not None and parsed.days is not None:
+        raise GrammarError("give either gpus= (how many) or days= (a deadline), not both")
+    gpu = parsed.gpu or _default_gpu(catalog, defaults)
+    job = TrainingJob(
+        params=params,
+        active_params=active,
+        model=model,
+        tokens=parsed.tokens,
+        dtype=parsed.dtype,
+        mfu=parsed.mfu,
+        price=parsed.price,
+        num_gpus=parsed.num_gpus,
+        days=parsed.days,
+    )
+    return estimate_training(job, gpu, defaults, tuple(catalog.accelerators.values()))
+
+
+def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsResult:
+    params, active, _ = _params(parsed, "fits")
+    if parsed.tokens is not None:
+        raise GrammarError("`fits` takes no token count")
+    gpu = parsed.gpu or _default_gpu(catalog, defaults)
+    job = FitJob(
+        params=params,
+        active_params=active,
+        model=parsed.model,
+        modes=tuple(parsed.modes) or None,
+        dtype=parsed.dtype,
+        num_gpus=parsed.num_gpus,
+        zero=parsed.zero,
+        offload=parsed.offload,
+        ctx=parsed.ctx,
+        batch=parsed.batch,
+        optimizer=parsed.optimizer,
+        rank=parsed.rank,
+        cpu_mem=parsed.cpu_mem,
+        gpu_mem=parsed.gpu_mem,
+        recompute=parsed.recompute,
+    )
+    return estimate_fits(job, gpu, defaults)
+
+
+HELP_OVERVIEW = """\
+napkin answers two questions: what would it cost to train this model, and will it fit on our GPUs?
+  traincost <params|model> [tokens] [gpu] [options]   compute, GPU-hours, wall-clock, cost, energy
+  fits <params|model> [gpu] [mode] [options]          memory per GPU, verdict and GPU count
+  gpus                                                the hardware catalog (specs and prices)
+  models                                              the model presets
+Examples: traincost 405B 15T a100 · traincost llama-3.1-70b 2T h100 gpus=1024 · fits 20B · fits mixtral-8x7b 4090 qlora
+Add `share` to post the answer in the channel. `help traincost` or `help fits` for every option."""
+
+HELP: dict[str, str] = {
+    "traincost": f"""\
+Usage: {USAGE["traincost"]}
+  <params|model>  405B, 7e9, 350M, or a preset such as llama-3.1-405b (MoE presets use active params)
+  [tokens]        15T, 2e12; omitted → Chinchilla's ≈20 tokens per parameter
+  [gpu]           a100, h100, mi300x, tpu-v5p… (see `gpus`); `8xh100` also sets gpus=8
+  gpus=N          cluster size → wall-clock;  days=D  deadline → GPUs needed (30 days if neither)
+  mfu=0.4|40%     model FLOPs utilisation;  price=2.5  USD per GPU-hour (default: catalog price)
+  dtype=bf16      tensor precision: bf16 (default), fp16, fp8 where supported
+Formula: C = 6·N·D FLOPs; GPU-hours = C / (dense peak × MFU) / 3600; cost = GPU-hours × price.""",
+    "fits": f"""\
+Usage: {USAGE["fits"]}
+  <params|model>  20B or a preset (presets add the KV cache and activations from the architecture)
+  [gpu]           h100, a100-40gb, 4090, mi300x… (see `gpus`); or gpu_mem=24GB
+  [mode]          inference, train, lora, qlora (default: all of them)
+  dtype=          weight precision for inference: fp32, bf16, fp8, int8, int4
+  gpus=N zero=0-3 offload=none|optimizer|full  ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
+Memory: inference = weights + KV cache + overhead; training = weights + gradients + optimizer
+states (16 bytes/param for mixed-precision AdamW) + activations + overhead.""",
+    "gpus": f"Usage: {USAGE['gpus']}\nDense peak TFLOPS per precision, memory and price per GPU-hour, with sources.",
+    "models": f"Usage: {USAGE['models']}\nPresets carry their published architecture and parameter counts.",
+}

@@ -1,0 +1,129 @@
+"""The ``napkin`` command line: the slash-command grammar in a terminal, plus the server commands.
+
+Only what a command needs is imported, so ``napkin traincost …`` starts about as fast as
+``python -c "import pydantic"``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from estimator.commands import Reply
+
+ESTIMATE_COMMANDS = ("traincost", "fits", "gpus", "models", "help")
+SERVER_COMMANDS = ("serve", "console", "run", "healthcheck")
+
+CLI_HELP = """\
+usage: napkin <command> [args…] [--json]
+
+estimates (same grammar as the Slack commands):
+  napkin traincost <params|model> [tokens] [gpu] [key=value …]   e.g. napkin traincost 405B 15T a100
+  napkin fits <params|model> [gpu] [mode] [key=value …]           e.g. napkin fits 20B
+  napkin gpus | napkin models | napkin help [traincost|fits]
+  --json        print the result as JSON (contract in README.md)
+
+running the Slack app:
+  napkin run          serve Slack when credentials are configured, else open the console
+  napkin serve        HTTP (POST /slack/events, GET /healthz, /readyz) or Socket Mode, from settings
+  napkin console      talk to the same Slack app in the terminal, no Slack needed
+  napkin healthcheck  exit 0 when the local server answers /healthz"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``napkin`` console script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help"}:
+        print(CLI_HELP)
+        return 0
+    if args[0] in {"--version", "version"}:
+        from importlib.metadata import version
+
+        print(f"napkin {version('napkin')}")
+        return 0
+    command, rest = args[0].lower().lstrip("/"), args[1:]
+    if command in SERVER_COMMANDS:
+        return _server_command(command, rest)
+    as_json = "--json" in rest
+    words = [w for w in rest if w != "--json"]
+    return _estimate(command, " ".join(words), as_json)
+
+
+def _server_command(command: str, rest: list[str]) -> int:
+    if command == "serve":
+        from bot.serve import main as serve_main
+
+        return serve_main(rest)
+    if command == "run":
+        from bot.serve import run_main
+
+        return run_main(rest)
+    if command == "console":
+        from bot.console import main as console_main
+
+        return console_main(rest)
+    from bot.health import main as health_main
+
+    return health_main(rest)
+
+
+def _estimate(command: str, text: str, as_json: bool) -> int:
+    from config.catalogs import CatalogError, cached_catalog
+    from config.settings import SettingsError, load_settings
+    from estimator.commands import UsageError, execute
+
+    try:
+        settings = load_settings()
+        catalog = cached_catalog(settings.catalog_path)
+        defaults = settings.defaults()
+    except (SettingsError, CatalogError) as err:
+        print(f"napkin: {err}", file=sys.stderr)
+        return 2
+    try:
+        reply = execute(command, text, catalog=catalog, defaults=defaults)
+    except UsageError as err:
+        hint = f" Did you mean `{err.suggestion}`?" if err.suggestion else ""
+        print(f"napkin: {err.message}.{hint}\nusage: napkin {err.usage}", file=sys.stderr)
+        return 2
+    if as_json:
+        print(json.dumps(reply_json(reply), indent=2))
+    else:
+        from bot.blocks import render_reply
+        from bot.textrender import blocks_to_text
+
+        message = render_reply(reply, command_text=text, shareable=False)
+        print(blocks_to_text(message.blocks, message.text))
+    return 0
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """The JSON document ``--json`` prints for a reply (the README documents it)."""
+    from estimator.commands import GpuListing, HelpTopic, ModelListing
+
+    result = reply.result
+    if isinstance(result, GpuListing):
+        return {
+            "default_gpu": result.default_gpu,
+            "gpus": [gpu.model_dump(mode="json") for gpu in result.accelerators],
+        }
+    if isinstance(result, ModelListing):
+        return {
+            "models": [
+                {
+                    **model.model_dump(mode="json"),
+                    "params": model.param_count(),
+                    "active_params": model.active_param_count(),
+                }
+                for model in result.models
+            ]
+        }
+    if isinstance(result, HelpTopic):
+        return {"help": result.text, "command": result.command}
+    return result.model_dump(mode="json")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,331 @@
+"""Parse command text (``405B 15T a100 gpus=1024``) into typed requests, by kind of each word.
+
+Positionals are recognised by what they are — a count, a GPU, a model, a precision, a mode — so
+their order rarely matters. Nothing is evaluated; input length and magnitudes are capped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar, get_args
+
+from estimator.architecture import ModelArch
+from estimator.catalog import Catalog
+from estimator.hardware import Accelerator
+from estimator.precision import Precision, parse_precision
+from estimator.quantities import (
+    format_count,
+    parse_bytes,
+    parse_count,
+    parse_days,
+    parse_fraction,
+    parse_int,
+    parse_money,
+)
+from estimator.results import Mode
+
+_T = TypeVar("_T")
+
+MAX_TEXT_CHARS = 500
+MAX_WORDS = 24
+MAX_PARAMS = 1e15  # a quadrillion parameters
+MAX_TOKENS = 1e18
+MAX_GPUS = 10_000_000
+
+USAGE = {
+    "traincost": "traincost <params|model> [tokens] [gpu] [gpus=N | days=D] [mfu=0.4] [price=2.5] "
+    "[dtype=bf16|fp16|fp8] [share]   e.g. traincost 405B 15T a100",
+    "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
+    "[zero=0-3] [offload=none|optimizer|full] [ctx=4096] [batch=1] [optimizer=adamw|adamw-8bit|sgd|adafactor] "
+    "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [share]   e.g. fits 20B",
+    "gpus": "gpus   (lists the hardware catalog)",
+    "models": "models   (lists the model presets)",
+    "help": "help [traincost|fits|gpus|models]",
+}
+
+Optimizer = Literal["adamw", "adamw-8bit", "sgd", "adafactor"]
+Offload = Literal["none", "optimizer", "full"]
+Recompute = Literal["none", "selective", "full"]
+_MODE_WORDS: dict[str, Mode] = {
+    "inference": "inference",
+    "infer": "inference",
+    "serve": "inference",
+    "serving": "inference",
+    "train": "train",
+    "training": "train",
+    "finetune": "train",
+    "fine-tune": "train",
+    "full": "train",
+    "lora": "lora",
+    "qlora": "qlora",
+}
+_SHARE_WORDS = frozenset({"share", "public", "in_channel", "channel"})
+_FILLER_WORDS = frozenset({"on", "with", "using", "for", "tokens", "params", "parameters", "of", "at", "a", "an"})
+_GPU_COUNT_RE = re.compile(r"^(\d{1,8})\s*[x×*]\s*(.+)$", re.IGNORECASE)
+_TRAINCOST_KEYS = frozenset({"gpus", "mfu", "price", "dtype", "days", "tokens", "params", "gpu", "model"})
+_FITS_KEYS = frozenset(
+    {
+        "gpus",
+        "dtype",
+        "mode",
+        "zero",
+        "offload",
+        "ctx",
+        "seq",
+        "batch",
+        "optimizer",
+        "rank",
+        "cpu_mem",
+        "gpu_mem",
+        "gpu",
+        "model",
+        "params",
+        "recompute",
+    }
+)
+
+
+class GrammarError(ValueError):
+    """A word the grammar cannot use; ``suggestion`` is a close known name, if any."""
+
+    def __init__(self, message: str, suggestion: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestion = suggestion
+
+
+@dataclass
+class ParsedCommand:
+    """What the words of one command said, before defaults are applied."""
+
+    params: float | None = None
+    model: ModelArch | None = None
+    tokens: float | None = None
+    gpu: Accelerator | None = None
+    num_gpus: int | None = None
+    dtype: Precision | None = None
+    modes: list[Mode] = field(default_factory=list)
+    share: bool = False
+    help: bool = False
+    mfu: float | None = None
+    price: float | None = None
+    days: float | None = None
+    zero: int | None = None
+    offload: Offload | None = None
+    ctx: int | None = None
+    batch: int | None = None
+    optimizer: Optimizer | None = None
+    rank: int | None = None
+    cpu_mem: int | None = None
+    gpu_mem: int | None = None
+    recompute: Recompute | None = None
+
+
+def _bounded(value: float | None, low: float, high: float, what: str, raw: str) -> float:
+    if value is None:
+        raise GrammarError(f"couldn't read {what} from `{raw}`")
+    if not low <= value <= high:
+        raise GrammarError(f"{what} must be between {format_count(low)} and {format_count(high)} (got `{raw}`)")
+    return value
+
+
+def _choice(raw: str, options: tuple[str, ...], what: str) -> str:
+    value = raw.strip().lower()
+    if value in options:
+        return value
+    close = difflib.get_close_matches(value, options, n=1)
+    raise GrammarError(f"{what} must be one of {', '.join(options)} (got `{raw}`)", close[0] if close else None)
+
+
+def _set_once(current: _T | None, value: _T, what: str, raw: str) -> _T:
+    if current is not None and current != value:
+        raise GrammarError(f"{what} given twice (`{raw}`)")
+    return value
+
+
+def _apply_option(cmd: ParsedCommand, key: str, raw: str, catalog: Catalog) -> None:  # noqa: PLR0915
+    """Apply one ``key=value`` option."""
+    if key == "gpus":
+        cmd.num_gpus = int(_bounded(parse_int(raw), 1, MAX_GPUS, "gpus", raw))
+    elif key == "mfu":
+        cmd.mfu = _bounded(parse_fraction(raw), 0.01, 1.0, "mfu", raw)
+    elif key == "price":
+        cmd.price = _bounded(parse_money(raw), 0.0, 10_000.0, "price per GPU-hour", raw)
+    elif key == "dtype":
+        precision = parse_precision(raw)
+        if precision is None:
+            options = tuple(p.value for p in Precision)
+            raise GrammarError(f"dtype must be one of {', '.join(options)} (got `{raw}`)")
+        cmd.dtype = precision
+    elif key == "days":
+        cmd.days = _bounded(parse_days(raw), 1 / 24, 36_525, "days", raw)
+    elif key == "tokens":
+        cmd.tokens = _bounded(parse_count(raw), 1, MAX_TOKENS, "tokens", raw)
+    elif key == "params":
+        cmd.params = _bounded(parse_count(raw), 1e3, MAX_PARAMS, "params", raw)
+    elif key in {"gpu", "model"}:
+        _apply_name(cmd, raw, catalog, only=key)
+    elif key == "mode":
+        mode = _MODE_WORDS.get(raw.lower())
+        if mode is None:
+            raise GrammarError(f"mode must be one of inference, train, lora, qlora (got `{raw}`)")
+        if mode not in cmd.modes:
+            cmd.modes.append(mode)
+    elif key == "zero":
+        cmd.zero = int(_bounded(parse_int(raw), 0, 3, "zero (ZeRO stage)", raw))
+    elif key == "offload":
+        cmd.offload = _offload(_choice(raw, ("none", "optimizer", "full", "cpu", "no", "yes"), "offload"))
+    elif key in {"ctx", "seq"}:
+        cmd.ctx = int(_bounded(parse_int(raw), 1, 10_000_000, "ctx (tokens of context)", raw))
+    elif key == "batch":
+        cmd.batch = int(_bounded(parse_int(raw), 1, 65_536, "batch", raw))
+    elif key == "optimizer":
+        cmd.optimizer = _optimizer(
+            _choice(raw, ("adamw", "adam", "adamw-8bit", "adam8bit", "8bit", "sgd", "adafactor"), "optimizer")
+        )
+    elif key == "rank":
+        cmd.rank = int(_bounded(parse_int(raw), 1, 65_536, "rank", raw))
+    elif key in {"cpu_mem", "gpu_mem"}:
+        size = parse_bytes(raw)
+        if size is None:
+            raise GrammarError(f"{key} must be a size like 256GB or 80GiB (got `{raw}`)")
+        value = int(_bounded(size, 1e9, 1e15, key, raw))
+        if key == "cpu_mem":
+            cmd.cpu_mem = value
+        else:
+            cmd.gpu_mem = value
+    elif key == "recompute":
+        choice = _choice(raw, ("none", "selective", "full", "no", "yes"), "recompute")
+        cmd.recompute = {"no": "none", "yes": "full"}.get(choice, choice)  # type: ignore[assignment]
+
+
+def _offload(choice: str) -> Offload:
+    mapped = {"cpu": "optimizer", "yes": "optimizer", "no": "none"}.get(choice, choice)
+    assert mapped in get_args(Offload)  # noqa: S101 - _choice restricted the values
+    return mapped  # type: ignore[return-value]
+
+
+def _optimizer(choice: str) -> Optimizer:
+    mapped = {"adam": "adamw", "adam8bit": "adamw-8bit", "8bit": "adamw-8bit"}.get(choice, choice)
+    assert mapped in get_args(Optimizer)  # noqa: S101 - _choice restricted the values
+    return mapped  # type: ignore[return-value]
+
+
+def _apply_name(cmd: ParsedCommand, raw: str, catalog: Catalog, only: str | None = None) -> bool:
+    """Resolve a GPU (``h100``, ``8xh100``) or model name; False if the word is neither."""
+    if only != "gpu":
+        model = catalog.model(raw)
+        if model is not None:
+            cmd.model = _set_once(cmd.model, model, "model", raw)
+            return True
+    if only != "model":
+        gpu = catalog.gpu(raw)
+        count = None
+        if gpu is None and (match := _GPU_COUNT_RE.match(raw)):
+            gpu, count = catalog.gpu(match.group(2)), int(match.group(1))
+        if gpu is not None:
+            cmd.gpu = _set_once(cmd.gpu, gpu, "GPU", raw)
+            if count is not None:
+                cmd.num_gpus = int(_bounded(count, 1, MAX_GPUS, "gpus", raw))
+            return True
+    if only is not None:
+        suggestion = catalog.suggest_gpu(raw) if only == "gpu" else catalog.suggest_model(raw)
+        raise GrammarError(f"unknown {'GPU' if only == 'gpu' else 'model'} `{raw}`", suggestion)
+    return False
+
+
+def _positional(cmd: ParsedCommand, word: str, command: str, catalog: Catalog) -> None:
+    lower = word.lower()
+    if lower in _SHARE_WORDS:
+        cmd.share = True
+        return
+    if lower in {"help", "-h", "--help", "?"}:
+        cmd.help = True
+        return
+    if lower in _FILLER_WORDS:
+        return
+    if command == "fits" and lower in _MODE_WORDS:
+        if _MODE_WORDS[lower] not in cmd.modes:
+            cmd.modes.append(_MODE_WORDS[lower])
+        return
+    precision = parse_precision(word)
+    if precision is not None:
+        cmd.dtype = _set_once(cmd.dtype, precision, "precision", word)
+        return
+    if _apply_name(cmd, word, catalog):
+        return
+    size = parse_bytes(word)
+    if size is not None and command == "fits":
+        cmd.gpu_mem = int(_bounded(size, 1e9, 1e15, "GPU memory", word))
+        return
+    count = parse_count(word)
+    if count is not None:
+        _positional_count(cmd, count, word, command)
+        return
+    _unknown_word(word, catalog)
+
+
+def _positional_count(cmd: ParsedCommand, count: float, word: str, command: str) -> None:
+    if cmd.params is None and cmd.model is None:
+        cmd.params = _bounded(count, 1e3, MAX_PARAMS, "params", word)
+    elif command == "traincost" and cmd.tokens is None:
+        cmd.tokens = _bounded(count, 1, MAX_TOKENS, "tokens", word)
+    elif command == "traincost":
+        raise GrammarError(f"one number too many: `{word}` (params and tokens are already given)")
+    else:
+        raise GrammarError(f"one number too many: `{word}` (the parameter count is already given)")
+
+
+def _unknown_word(word: str, catalog: Catalog) -> None:
+    gpu, model = catalog.suggest_gpu(word), catalog.suggest_model(word)
+    if gpu or model:
+        gpu_score = difflib.SequenceMatcher(None, word.lower(), gpu or "").ratio()
+        model_score = difflib.SequenceMatcher(None, word.lower(), model or "").ratio()
+        suggestion = gpu if gpu_score >= model_score else model
+        raise GrammarError(f"didn't recognise `{word}`", suggestion)
+    raise GrammarError(f"didn't recognise `{word}` as a number, GPU, model, precision or option")
+
+
+def _key_error(key: str, command: str) -> GrammarError:
+    allowed = _TRAINCOST_KEYS if command == "traincost" else _FITS_KEYS
+    other = _FITS_KEYS if command == "traincost" else _TRAINCOST_KEYS
+    if key in other:
+        return GrammarError(f"`{key}=` applies to `{'fits' if command == 'traincost' else 'traincost'}`")
+    close = difflib.get_close_matches(key, sorted(allowed), n=1)
+    return GrammarError(f"unknown option `{key}=`", f"{close[0]}=" if close else None)
+
+
+def _split(text: str) -> list[str]:
+    if len(text) > MAX_TEXT_CHARS:
+        raise GrammarError(f"that's {len(text)} characters; napkin reads at most {MAX_TEXT_CHARS}")
+    # `gpus = 8` and `gpus: 8` read as `gpus=8`; commas between words are separators.
+    normal = re.sub(r"\s*[=:]\s*", "=", text.strip())
+    words = [w.strip(",;") for w in normal.split()]
+    words = [w for w in words if w]
+    if len(words) > MAX_WORDS:
+        raise GrammarError(f"that's {len(words)} words; napkin reads at most {MAX_WORDS}")
+    return words
+
+
+def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
+    """Read the words after ``traincost`` or ``fits``; raise GrammarError on anything unusable."""
+    cmd = ParsedCommand()
+    allowed = _TRAINCOST_KEYS if command == "traincost" else _FITS_KEYS
+    for word in _split(text):
+        if "=" in word:
+            key, _, raw = word.partition("=")
+            key = key.lower().lstrip("-").replace("-", "_")
+            if key not in allowed:
+                raise _key_error(key, command)
+            if not raw:
+                raise GrammarError(f"`{key}=` needs a value")
+            _apply_option(cmd, key, raw, catalog)
+        else:
+            _positional(cmd, word, command, catalog)
+    return cmd
+
+
+Resolver = Callable[[str], Accelerator | None]
