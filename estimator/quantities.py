@@ -100,11 +100,15 @@ def _trim(value: float, digits: int) -> str:
 
 def format_count(value: float, digits: int = 3) -> str:
     """4.05e11 → ``405B``; 8.03e9 → ``8.03B``; 1.5e13 → ``15T`` (3 significant digits)."""
+    rounded = float(f"{value:.{digits}g}")  # round first so 999_999 becomes 1M, not 1000k
     for scale, unit in _COUNT_UNITS:
-        if abs(value) >= scale:
-            scaled = value / scale
-            return f"{_trim(scaled, max(0, digits - 1 - int(math.log10(abs(scaled)))))}{unit}"
-    return _trim(value, max(0, digits - 1 - int(math.log10(abs(value))))) if value else "0"
+        if abs(rounded) >= scale:
+            return f"{_significant(rounded / scale, digits)}{unit}"
+    return _significant(rounded, digits) if rounded else "0"
+
+
+def _significant(value: float, digits: int) -> str:
+    return _trim(value, max(0, digits - 1 - math.floor(math.log10(abs(value)))))
 
 
 def format_flops(value: float) -> str:
