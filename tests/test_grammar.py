@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from estimator.architecture import ModelArch
 from estimator.catalog import Catalog
-from estimator.grammar import MAX_TEXT_CHARS, GrammarError, parse_command
+from estimator.grammar import MAX_TEXT_CHARS, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
 
@@ -149,11 +149,15 @@ _WORDS = st.sampled_from(
     st.one_of(st.text(max_size=120), st.lists(st.one_of(_WORDS, st.text(max_size=12))).map(" ".join)),
 )
 def test_parser_raises_nothing_but_its_own_error(command: str, text: str) -> None:
+    outcome: object
     try:
-        parsed = parse_command(command, text, CATALOG)
+        outcome = parse_command(command, text, CATALOG)
     except GrammarError as err:
-        assert err.message
-        assert "\n" not in err.message
+        outcome = err
+    if isinstance(outcome, GrammarError):
+        assert outcome.message
+        assert "\n" not in outcome.message
     else:
-        assert parsed.params is None or 1e3 <= parsed.params <= 1e15
-        assert parsed.num_gpus is None or parsed.num_gpus >= 1
+        assert isinstance(outcome, ParsedCommand)
+        assert outcome.params is None or 1e3 <= outcome.params <= 1e15
+        assert outcome.num_gpus is None or outcome.num_gpus >= 1
