@@ -1,0 +1,142 @@
+"""Every model preset in config/data/models.toml against its publisher's parameter count.
+
+Presets are read straight from the TOML with tomllib + ModelArch.model_validate, independent of the
+catalog loader.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from estimator.architecture import ModelArch
+from estimator.catalog import normalize_name
+
+MODELS_TOML = Path(__file__).resolve().parents[1] / "config" / "data" / "models.toml"
+
+# Total parameters: the derived count must be within 0.5% of the official one. Where the official
+# figure is exact (HF safetensors metadata) the derivation matches to the parameter; the slack is for
+# publishers that print a rounded figure ("175B", "141B", "8.2B": rounding to 3 significant digits
+# alone can be 0.3% off) and for tensors outside our layout (DeepSeek-V3's router score biases).
+TOTAL_TOLERANCE = 0.005
+# Active parameters are only ever published rounded to two significant digits ("37B", "3.3B", "22B"),
+# and publishers do not say whether embeddings and routers count: rounding alone allows 1.5% at 3.3B.
+ACTIVE_TOLERANCE = 0.02
+
+
+def _load() -> list[ModelArch]:
+    with MODELS_TOML.open("rb") as handle:
+        tables = tomllib.load(handle)["model"]
+    return [ModelArch.model_validate(table) for table in tables]
+
+
+PRESETS = _load()
+BY_KEY = {preset.key: preset for preset in PRESETS}
+
+
+def test_at_least_25_presets_with_unique_keys() -> None:
+    assert len(PRESETS) >= 25
+    assert len(BY_KEY) == len(PRESETS)
+
+
+def test_names_and_aliases_are_lowercase_and_never_collide() -> None:
+    owner: dict[str, str] = {}
+    for preset in PRESETS:
+        for name in (preset.key, *preset.aliases):
+            assert name == name.lower(), name
+            norm = normalize_name(name)
+            assert owner.setdefault(norm, preset.key) == preset.key, f"{name!r} is used twice"
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.key)
+def test_every_preset_names_a_source(preset: ModelArch) -> None:
+    assert len(preset.source) > 20
+    assert any(word in preset.source for word in ("config.json", "arXiv", "card"))
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.key)
+def test_derived_params_within_half_a_percent_of_official(preset: ModelArch) -> None:
+    derived = preset.param_count()
+    assert derived == pytest.approx(preset.official_params, rel=TOTAL_TOLERANCE)
+
+
+@pytest.mark.parametrize("preset", [p for p in PRESETS if p.is_moe], ids=lambda p: p.key)
+def test_moe_active_params_match_official(preset: ModelArch) -> None:
+    assert preset.official_active_params is not None, "a MoE preset must state its active count"
+    assert preset.active_param_count() == pytest.approx(preset.official_active_params, rel=ACTIVE_TOLERANCE)
+    assert preset.active_param_count() < preset.param_count()
+
+
+@pytest.mark.parametrize("preset", [p for p in PRESETS if not p.is_moe], ids=lambda p: p.key)
+def test_dense_active_params_are_all_params(preset: ModelArch) -> None:
+    assert preset.official_active_params is None
+    assert preset.active_param_count() == preset.param_count()
+
+
+@pytest.mark.parametrize(
+    ("key", "exact"),
+    [
+        ("llama-3.1-8b", 8_030_261_248),
+        ("llama-3.1-70b", 70_553_706_496),
+        ("llama-3.1-405b", 405_853_388_800),
+    ],
+)
+def test_llama_3_1_counts_are_exact(key: str, exact: int) -> None:
+    assert BY_KEY[key].param_count() == exact
+
+
+@pytest.mark.parametrize(
+    ("key", "exact"),
+    [
+        ("llama-2-7b", 6_738_415_616),  # MHA, untied
+        ("llama-3.2-1b", 1_235_814_400),  # tied embeddings, head_dim 64
+        ("qwen2.5-72b", 72_706_203_648),  # QKV biases
+        ("gemma-2-9b", 9_241_705_984),  # four norms per layer, head_dim 256 ≠ hidden/heads
+        ("mistral-nemo-12b", 12_247_782_400),  # head_dim 128 ≠ hidden/heads (160)
+        ("gpt-neox-20b", 20_554_567_680),  # LayerNorm, biases everywhere, parallel with two norms
+        ("bloom-176b", 176_247_271_424),  # embedding LayerNorm, ALiBi (no position table)
+        ("falcon-180b", 179_522_565_120),  # GQA with 232 heads, parallel with two norms
+        ("mixtral-8x7b", 46_702_792_704),  # MoE: all experts + routers
+    ],
+)
+def test_layout_features_reproduce_exact_checkpoint_counts(key: str, exact: int) -> None:
+    """Each line exercises a layout feature; safetensors metadata gives the exact figure."""
+    assert BY_KEY[key].param_count() == exact
+
+
+def test_mixtral_8x7b_is_12_9b_active_of_46_7b() -> None:
+    mixtral = BY_KEY["mixtral-8x7b"]
+    assert mixtral.param_count() / 1e9 == pytest.approx(46.7, abs=0.05)
+    assert mixtral.active_param_count() / 1e9 == pytest.approx(12.9, abs=0.05)
+
+
+def test_deepseek_v3_is_37b_active_of_671b_without_mtp() -> None:
+    """The paper's 671B excludes the 14B multi-token-prediction module (685B in the checkpoint)."""
+    v3 = BY_KEY["deepseek-v3"]
+    assert v3.param_count() / 1e9 == pytest.approx(671, abs=0.5)
+    assert v3.active_param_count() / 1e9 == pytest.approx(37, abs=0.6)
+    assert "multi-token-prediction" in v3.source
+
+
+def test_falcon_7b_shares_one_norm_per_layer() -> None:
+    falcon = BY_KEY["falcon-7b"]
+    two_norms = falcon.model_copy(update={"norms_per_layer": 2})
+    # one LayerNorm (weight + bias over 4544 features) fewer in each of 32 layers
+    assert two_norms.param_count() - falcon.param_count() == 32 * 2 * 4544
+
+
+@pytest.mark.parametrize(
+    ("alias", "key"),
+    [
+        ("llama3.1-70b", "llama-3.1-70b"),
+        ("mixtral", "mixtral-8x7b"),
+        ("mistral", "mistral-7b"),
+        ("gpt3", "gpt-3-175b"),
+        ("dsv3", "deepseek-v3"),
+        ("bloom", "bloom-176b"),
+    ],
+)
+def test_common_spellings_are_aliases(alias: str, key: str) -> None:
+    assert alias in BY_KEY[key].aliases
