@@ -1,1 +1,1 @@
-"""config."""
+"""napkin's configuration: catalog data (``config/data/*.toml``), its loader, and settings."""
