@@ -1,0 +1,1 @@
+"""Golden Block Kit answers and the sample results they are rendered from."""

@@ -1,0 +1,555 @@
+"""Block Kit rendering: golden answers, Slack's limits, the share button, escaping of user text.
+
+Goldens live in tests/golden/*.json; ``NAPKIN_UPDATE_GOLDEN=1 pytest tests/test_blocks.py``
+rewrites them (review the diff before committing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import Block
+
+from bot.bars import EIGHTHS, FULL
+from bot.blocks import (
+    SHARE_ACTION_ID,
+    SlackMessage,
+    escape_mrkdwn,
+    inline_code,
+    parse_share_value,
+    render_error,
+    render_reply,
+    render_shared,
+    share_value,
+)
+from bot.textrender import mrkdwn_to_text
+from estimator.commands import GpuListing, HelpTopic, Reply, UsageError
+from estimator.results import FitsResult, GpuCostRow, TrainCostResult
+from tests.golden import samples
+
+GOLDEN_DIR = Path(__file__).parent / "golden"
+USER = "U012AB3CD"
+
+GOLDEN_CASES: dict[str, Callable[[], SlackMessage]] = {
+    "traincost_405b_15t_a100": lambda: render_reply(samples.traincost_405b_15t_a100(), command_text="405B 15T a100"),
+    "fits_20b_h100": lambda: render_reply(samples.fits_20b_h100(), command_text="20B"),
+    "fits_llama_3_1_70b_h100": lambda: render_reply(
+        samples.fits_llama_70b_h100(), command_text="llama-3.1-70b h100 gpus=8"
+    ),
+    "gpus": lambda: render_reply(samples.gpu_listing(), command_text=""),
+    "models": lambda: render_reply(samples.model_listing(), command_text=""),
+    "error_unknown_gpu": lambda: render_error(samples.unknown_gpu_error()),
+}
+
+OTHER_CASES: dict[str, Callable[[], SlackMessage]] = {
+    "traincost shared by flag": lambda: render_reply(
+        samples.traincost_mixtral_h100_no_price(), command_text="mixtral-8x7b b300 gpus=64", user_id=USER
+    ),
+    "traincost shared by button": lambda: render_shared(
+        GOLDEN_CASES["traincost_405b_15t_a100"](), user_id=USER, command_text="/traincost 405B 15T a100"
+    ),
+    "fits does not fit": lambda: render_reply(samples.fits_405b_4090_does_not_fit(), command_text="x"),
+    "help": lambda: render_reply(samples.help_traincost(), command_text="help"),
+}
+ALL_CASES = {**GOLDEN_CASES, **OTHER_CASES}
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def assert_matches_golden(name: str, message: SlackMessage) -> None:
+    """Compare with tests/golden/<name>.json, or rewrite it when NAPKIN_UPDATE_GOLDEN=1."""
+    path = GOLDEN_DIR / f"{name}.json"
+    rendered = {"text": message.text, "blocks": message.blocks}
+    if os.environ.get("NAPKIN_UPDATE_GOLDEN") == "1":
+        path.write_text(json.dumps(rendered, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run NAPKIN_UPDATE_GOLDEN=1 pytest tests/test_blocks.py"
+    assert json.loads(path.read_text(encoding="utf-8")) == rendered
+
+
+def slack_limit_violations(message: SlackMessage) -> list[str]:
+    """Every way ``message`` breaks a Slack limit, checked independently of bot.blocks' constants.
+
+    slack_sdk's models check header/section/context sizes on ``to_dict()``; the block count,
+    field length and fallback text are not checked there, so they are checked here.
+    """
+    problems: list[str] = []
+    if not 0 < len(message.text) <= 4000:
+        problems.append(f"fallback text has {len(message.text)} chars")
+    if not 0 < len(message.blocks) <= 50:
+        problems.append(f"{len(message.blocks)} blocks")
+    for block in message.blocks:
+        parsed = Block.parse(block)
+        if parsed is None or parsed.to_dict() != block:
+            problems.append(f"does not round-trip through slack_sdk: {block}")
+        kind = block["type"]
+        if kind == "header" and (block["text"]["type"] != "plain_text" or len(block["text"]["text"]) > 150):
+            problems.append("header")
+        if kind == "section":
+            fields = block.get("fields", [])
+            if "text" not in block and not fields:
+                problems.append("empty section")
+            if "text" in block and len(block["text"]["text"]) > 3000:
+                problems.append("section text over 3000")
+            if len(fields) > 10 or any(len(f["text"]) > 2000 for f in fields):
+                problems.append("fields over 10 or over 2000 chars")
+        if kind == "context":
+            elements = block["elements"]
+            if not 0 < len(elements) <= 10 or any(len(e["text"]) > 3000 for e in elements):
+                problems.append("context elements")
+        if kind == "actions":
+            for element in block["elements"]:
+                if len(element["value"]) > 2000 or len(element["text"]["text"]) > 75:
+                    problems.append("button value or label too long")
+        if kind == "rich_text":
+            for text in _strings(block):
+                if not text or len(text) > 3000:
+                    problems.append(f"preformatted text of {len(text)} chars")
+    return problems
+
+
+def _strings(node: Any) -> Iterator[str]:
+    """Every displayed string: values of "text" keys (never a button's data ``value``)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from _strings(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item)
+
+
+def _mrkdwn_strings(message: SlackMessage) -> list[str]:
+    """The fallback and every mrkdwn text object: the strings Slack parses for mentions and links."""
+    found = [message.text]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "mrkdwn":
+                found.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(message.blocks)
+    return found
+
+
+_BARE_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
+
+
+def assert_no_injection(message: SlackMessage, allowed_mention: str | None = None) -> None:
+    """No user text can ping, link or mention: no raw ``<``/``>`` in parsed text but our own mention."""
+    for parsed in _mrkdwn_strings(message):
+        text = parsed.replace(allowed_mention, "") if allowed_mention else parsed
+        assert "<" not in text, text
+        assert ">" not in text, text
+        assert not _BARE_AMPERSAND.search(text), text
+    for text in _strings(message.blocks):
+        for control in ("<!", "<#", "<http"):
+            assert control not in text
+        assert "<@" not in text.replace(allowed_mention or "<@", "")
+
+
+def _preformatted_text(message: SlackMessage, index: int = 0) -> str:
+    texts = [
+        element["elements"][0]["text"]
+        for block in message.blocks
+        if block["type"] == "rich_text"
+        for element in block["elements"]
+    ]
+    return str(texts[index])
+
+
+def _share_buttons(message: SlackMessage) -> list[dict[str, Any]]:
+    return [
+        element
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element.get("action_id") == SHARE_ACTION_ID
+    ]
+
+
+# --- goldens and limits ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_CASES))
+def test_matches_golden(name: str) -> None:
+    assert_matches_golden(name, GOLDEN_CASES[name]())
+
+
+def test_every_golden_file_has_a_case() -> None:
+    assert {path.stem for path in GOLDEN_DIR.glob("*.json")} == set(GOLDEN_CASES)
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
+def test_rendered_messages_are_within_slack_limits(name: str) -> None:
+    assert slack_limit_violations(ALL_CASES[name]()) == []
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
+def test_rendered_messages_escape_their_text(name: str) -> None:
+    assert_no_injection(ALL_CASES[name](), allowed_mention=f"<@{USER}>")
+
+
+def test_blocks_and_textrender_import_no_slack_or_aiohttp() -> None:
+    code = (
+        "import sys, bot.blocks, bot.textrender; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in {'slack_sdk', 'slack_bolt', 'aiohttp'}]; "
+        "sys.exit(f'imported {bad}' if bad else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+# --- traincost ---------------------------------------------------------------------------------
+
+
+def test_traincost_shows_the_key_figures_in_fields() -> None:
+    message = GOLDEN_CASES["traincost_405b_15t_a100"]()
+    assert message.blocks[0]["text"]["text"] == ("Training cost: 405B params × 15T tokens on NVIDIA A100 80GB SXM")
+    fields = " ".join(f["text"] for f in message.blocks[1]["fields"])
+    # 6 × 405e9 × 15e12 = 3.645e25 FLOPs; / (312e12 × 0.4) / 3600 = 8.11e7 GPU-hours; × $1.80 = $146M
+    for figure in ("3.65e25 FLOP", "81.1M", "$146M", "$1.80/GPU-h", "312 TFLOP/s", "40% MFU", "30 days"):
+        assert figure in fields
+    assert "Lambda on-demand, 2026-01" in fields
+
+
+def test_traincost_comparison_is_cheapest_first_with_proportional_bars() -> None:
+    table = _preformatted_text(GOLDEN_CASES["traincost_405b_15t_a100"]())
+    rows = [line for line in table.splitlines() if "$" in line]
+    assert len(rows) == 8
+    costs = [samples.training_result(**_405b(row[2:].split()[0])).cost_usd or 0.0 for row in rows]
+    assert costs == sorted(costs)
+    assert min(costs) > 0
+    widest = max(_bar_eighths(row) for row in rows)
+    assert widest == 20 * 8  # the dearest row shown fills the bar
+    for row, cost in zip(rows, costs, strict=True):
+        # bar length ∝ cost, to the nearest eighth of a cell (the dearest shown is $146M)
+        assert _bar_eighths(row) == pytest.approx(cost / 146.0e6 * 160, abs=0.5)
+    assert rows[-1].startswith("▸ a100-80gb")
+    assert "… 5 more" in table
+
+
+def _405b(gpu: str) -> dict[str, Any]:
+    return {
+        "params": 405_000_000_000,
+        "active": 405_000_000_000,
+        "tokens": 15e12,
+        "tokens_assumed": False,
+        "gpu_key": gpu,
+        "model": None,
+        "num_gpus": None,
+    }
+
+
+def _bar_eighths(line: str) -> int:
+    cells = "".join(c for c in line if c == FULL or c in EIGHTHS[1:])
+    return 8 * cells.count(FULL) + sum(EIGHTHS.index(c) for c in cells if c != FULL)
+
+
+def test_traincost_comparison_keeps_the_chosen_gpu_when_it_is_not_among_the_cheapest() -> None:
+    reply = Reply("traincost", samples.training_result(**_405b("v100")))
+    table = _preformatted_text(render_reply(reply, command_text="405B 15T v100"))
+    rows = [line for line in table.splitlines() if "$" in line or "no price" in line]
+    assert len(rows) == 8
+    assert rows[-1].startswith("▸ v100")
+    assert "… 5 more" in table
+
+
+def test_traincost_without_price_says_how_to_give_one() -> None:
+    message = OTHER_CASES["traincost shared by flag"]()
+    fields = " ".join(f["text"] for f in message.blocks[1]["fields"])
+    assert "no catalog price" in fields
+    assert "price=" in fields
+    assert "12.9B active params" in fields  # MoE: FLOPs use the active parameters
+    assert "tokens assumed: 20 per param" in fields
+    assert "$" not in message.text.split(":", 1)[1].split("GPU-hours")[0]
+
+
+def test_traincost_lists_formula_and_every_assumption_in_context() -> None:
+    reply = samples.traincost_405b_15t_a100()
+    assert isinstance(reply.result, TrainCostResult)
+    message = render_reply(reply, command_text="405B 15T a100")
+    context = "\n".join(e["text"] for b in message.blocks if b["type"] == "context" for e in b["elements"])
+    assert reply.result.formula in context
+    for assumption in reply.result.assumptions:
+        assert escape_mrkdwn(assumption) in context
+
+
+# --- fits --------------------------------------------------------------------------------------
+
+
+def test_fits_has_a_field_per_scenario_with_verdict() -> None:
+    message = GOLDEN_CASES["fits_llama_3_1_70b_h100"]()
+    fields = [f["text"] for f in message.blocks[2]["fields"]]
+    assert len(fields) == 4
+    assert fields[0].startswith("*Inference · bf16*\n:large_yellow_circle: 78.3 GB per GPU × 2 GPUs")
+    assert fields[1].startswith("*Inference · int4*\n:white_check_mark: 40.3 GB per GPU on 1 GPU")
+    assert ":warning:" in fields[2]
+    assert "846.6 GB offloaded to CPU memory" in fields[2]  # 12 bytes/param × 70.55B of optimizer state
+
+
+def test_fits_bars_share_one_scale_and_mark_usable_memory_in_one_column() -> None:
+    for name in ("fits_20b_h100", "fits_llama_3_1_70b_h100"):
+        lines = _preformatted_text(GOLDEN_CASES[name]()).splitlines()
+        axis = next(line for line in lines if "▼ usable 79.0 GB" in line)
+        bars = [line for line in lines if "│" in line and "usable" not in line]
+        assert bars
+        assert {line.index("│") for line in bars} == {axis.index("▼")}
+
+
+def test_fits_bar_lengths_follow_per_gpu_memory() -> None:
+    reply = samples.fits_20b_h100()
+    assert isinstance(reply.result, FitsResult)
+    lines = _preformatted_text(render_reply(reply, command_text="20B")).splitlines()
+    scale = max(reply.result.usable_gpu_memory_bytes, *(s.per_gpu_bytes for s in reply.result.scenarios))
+    for scenario in reply.result.scenarios:
+        line = next(line for line in lines if "│" in line and line.endswith(f"{scenario.per_gpu_bytes / 1e9:.1f} GB"))
+        filled = sum(line.count(fill) for fill in "█▓▒░▚·")
+        assert filled == pytest.approx(scenario.per_gpu_bytes / scale * 30, abs=1), line
+
+
+def test_fits_does_not_fit_draws_past_the_capacity_marker() -> None:
+    message = OTHER_CASES["fits does not fit"]()
+    assert ":x:" in message.blocks[2]["fields"][0]["text"]
+    bar_line = next(line for line in _preformatted_text(message).splitlines() if "7.1 TB" in line)
+    assert bar_line.index("│") < bar_line.index("█")
+
+
+def test_fits_with_many_scenarios_keeps_ten_fields_and_every_table_row() -> None:
+    reply = samples.fits_20b_h100()
+    assert isinstance(reply.result, FitsResult)
+    many = reply.result.model_copy(update={"scenarios": reply.result.scenarios * 3})
+    message = render_reply(Reply("fits", many), command_text="20B")
+    assert slack_limit_violations(message) == []
+    assert len(message.blocks[2]["fields"]) == 10
+    table = _preformatted_text(message)
+    assert table.count("QLoRA nf4") == 2 * 3  # one table row and one bar per scenario
+
+
+# --- listings, help, errors --------------------------------------------------------------------
+
+
+def test_gpu_listing_marks_the_default_by_alias_and_shows_fp16_for_chips_without_bf16() -> None:
+    table = _preformatted_text(GOLDEN_CASES["gpus"]())
+    rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line for line in table.splitlines()}
+    assert rows["h100-sxm"].startswith("* h100-sxm")
+    assert rows["a100-80gb"].startswith("  a100-80gb")
+    assert "65 fp16" in rows["t4"]
+    assert "$2.99" in rows["h100-sxm"]
+    assert "no public price" in rows["b300"]
+
+
+def test_model_listing_uses_official_counts() -> None:
+    table = _preformatted_text(GOLDEN_CASES["models"]())
+    assert re.search(r"llama-3\.1-70b\s+70\.6B\s+all\s+80\s+128k", table)
+    assert re.search(r"mixtral-8x7b\s+46\.7B\s+12\.9B\s+32\s+32k", table)
+
+
+def test_help_is_shown_verbatim_without_share_button() -> None:
+    reply = samples.help_traincost()
+    assert isinstance(reply.result, HelpTopic)
+    message = render_reply(reply, command_text="help")
+    assert _preformatted_text(message) == reply.result.text
+    assert _share_buttons(message) == []
+
+
+def test_error_shows_message_suggestion_and_usage() -> None:
+    message = GOLDEN_CASES["error_unknown_gpu"]()
+    assert message.blocks[0]["text"]["text"] == ":warning: unknown GPU `h10O`\nDid you mean `h100`?"
+    assert _preformatted_text(message).startswith("Usage: traincost <params|model>")
+    assert message.text.startswith(":warning: unknown GPU")
+
+
+def test_error_without_suggestion_has_no_question() -> None:
+    message = render_error(UsageError("couldn't read `405X` as a parameter count", "fits <params|model>"))
+    assert "Did you mean" not in message.blocks[0]["text"]["text"]
+
+
+# --- share button ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [("traincost_405b_15t_a100", "traincost"), ("fits_20b_h100", "fits"), ("gpus", "gpus"), ("models", "models")],
+)
+def test_answers_carry_a_share_button_that_names_the_command(name: str, command: str) -> None:
+    [button] = _share_buttons(GOLDEN_CASES[name]())
+    assert button["text"]["text"] == "Share in channel"
+    assert parse_share_value(button["value"])[0] == command
+
+
+def test_no_share_button_when_not_shareable_or_already_shared() -> None:
+    reply = samples.traincost_405b_15t_a100()
+    assert _share_buttons(render_reply(reply, command_text="405B", shareable=False)) == []
+    shared = Reply(reply.command, reply.result, share=True)
+    assert _share_buttons(render_reply(shared, command_text="405B", user_id=USER)) == []
+
+
+def test_share_button_is_dropped_when_its_value_would_pass_2000_chars() -> None:
+    reply = samples.traincost_405b_15t_a100()
+    assert _share_buttons(render_reply(reply, command_text="x" * 1980)) == []
+    assert len(_share_buttons(render_reply(reply, command_text="x" * 1970))) == 1
+    assert share_value("traincost", "é" * 3000) is None
+
+
+def test_render_shared_drops_the_button_and_says_who_asked() -> None:
+    original = GOLDEN_CASES["traincost_405b_15t_a100"]()
+    shared = render_shared(original, user_id=USER, command_text="/traincost 405B 15T a100")
+    assert _share_buttons(shared) == []
+    assert shared.blocks[:-1] == [b for b in original.blocks if b["type"] != "actions"]
+    assert shared.blocks[-1] == {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f"Asked by <@{USER}>: `/traincost 405B 15T a100`"}],
+    }
+    assert shared.text == original.text
+
+
+def test_render_shared_never_mentions_a_malformed_user_id() -> None:
+    shared = render_shared(GOLDEN_CASES["gpus"](), user_id="!channel", command_text="/gpus")
+    assert "Asked by !channel: `/gpus`" in json.dumps(shared.blocks)
+    assert_no_injection(shared)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "not json", "[]", '{"c": "rm", "t": ""}', '{"c": "fits"}', '{"c": "fits", "t": 3}']
+)
+def test_parse_share_value_rejects_what_napkin_did_not_write(value: str) -> None:
+    with pytest.raises(ValueError, match="share value"):
+        parse_share_value(value)
+
+
+# --- escaping (property-based) -----------------------------------------------------------------
+
+
+@given(st.text())
+def test_escape_mrkdwn_leaves_no_control_characters_and_round_trips(text: str) -> None:
+    escaped = escape_mrkdwn(text)
+    assert "<" not in escaped
+    assert ">" not in escaped
+    assert not _BARE_AMPERSAND.search(escaped)
+    assert escaped.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&") == text
+
+
+@given(st.text())
+def test_inline_code_cannot_be_closed_early(text: str) -> None:
+    code = inline_code(text)
+    if code:
+        assert code.startswith("`")
+        assert code.endswith("`")
+        assert code.count("`") == 2
+        assert "\n" not in code
+        assert mrkdwn_to_text(code) == " ".join(text.replace("`", "'").split())
+    else:
+        assert not text.replace("`", "'").strip()
+
+
+@given(st.text())
+def test_user_command_text_never_pings_links_or_mentions(command_text: str) -> None:
+    reply = samples.traincost_405b_15t_a100()
+    answer = render_reply(reply, command_text=command_text)
+    assert_no_injection(answer)
+    for button in _share_buttons(answer):
+        assert parse_share_value(button["value"]) == ("traincost", command_text)
+    shared = render_shared(answer, user_id=USER, command_text=f"/traincost {command_text}")
+    assert_no_injection(shared, allowed_mention=f"<@{USER}>")
+    flagged = render_reply(Reply("traincost", reply.result, share=True), command_text=command_text, user_id=USER)
+    assert_no_injection(flagged, allowed_mention=f"<@{USER}>")
+    assert slack_limit_violations(shared) == []
+
+
+@given(user_id=st.text())
+def test_user_id_is_only_ever_a_mention_of_itself(user_id: str) -> None:
+    shared = render_shared(GOLDEN_CASES["gpus"](), user_id=user_id, command_text="/gpus")
+    assert_no_injection(shared, allowed_mention=f"<@{user_id}>" if re.fullmatch(r"[UW][A-Z0-9]+", user_id) else None)
+
+
+@given(message=st.text(), suggestion=st.one_of(st.none(), st.text()))
+def test_error_messages_echoing_user_text_are_escaped(message: str, suggestion: str | None) -> None:
+    rendered = render_error(UsageError(message, "traincost <params|model> [tokens] [gpu]", suggestion))
+    assert_no_injection(rendered)
+    assert slack_limit_violations(rendered) == []
+
+
+@pytest.mark.parametrize("hostile", ["<!channel>", "<!here|here>", "<@U024BE7LH>", "<#C123|general>", "<http://x|y>"])
+def test_known_hostile_inputs_are_shown_not_obeyed(hostile: str) -> None:
+    error = render_error(UsageError(f"couldn't read `{hostile}`", "fits <params|model>", hostile))
+    shared = render_shared(GOLDEN_CASES["gpus"](), user_id=USER, command_text=f"/fits {hostile}")
+    for message in (error, shared):
+        assert escape_mrkdwn(hostile) in json.dumps(message.blocks, ensure_ascii=False)
+        assert_no_injection(message, allowed_mention=f"<@{USER}>")
+
+
+# --- limits under oversized input --------------------------------------------------------------
+
+
+def test_oversized_traincost_is_clipped_to_slack_limits() -> None:
+    reply = samples.traincost_405b_15t_a100()
+    assert isinstance(reply.result, TrainCostResult)
+    row = reply.result.comparison[0]
+    huge = reply.result.model_copy(
+        update={
+            "gpu_name": "G" * 400,
+            "formula": "F" * 5000,
+            "assumptions": [f"assumption {i}: " + "a" * 1900 for i in range(600)],
+            "comparison": [row.model_copy(update={"gpu": f"gpu-{i}"}) for i in range(300)],
+            "price_source": "S" * 3000,
+        }
+    )
+    message = render_reply(Reply("traincost", huge), command_text="405B 15T a100")
+    assert slack_limit_violations(message) == []
+    assert len(message.blocks) == 50
+    assert message.blocks[-2]["elements"][0]["text"].endswith("more blocks not shown")
+    assert len(_share_buttons(message)) == 1
+    assert "… 292 more (see gpus)" in _preformatted_text(message)
+
+
+def test_oversized_listing_help_and_error_are_clipped() -> None:
+    listing = samples.gpu_listing().result
+    assert isinstance(listing, GpuListing)
+    gpus = tuple(a.model_copy(update={"key": f"gpu-{i}"}) for i in range(120) for a in listing.accelerators[:1])
+    big_listing = render_reply(Reply("gpus", GpuListing(gpus, "gpu-0")), command_text="")
+    big_help = render_reply(Reply("help", HelpTopic(None, "line of help text\n" * 500)), command_text="")
+    big_error = render_error(UsageError("<" * 10_000, "u" * 10_000, "s" * 5000))
+    for message in (big_listing, big_help, big_error):
+        assert slack_limit_violations(message) == []
+    assert "… 80 more" in _preformatted_text(big_listing)
+    assert re.search(r"… \d+ more lines$", _preformatted_text(big_help))
+    assert big_error.blocks[0]["text"]["text"].endswith("…")
+    assert "&l…" not in big_error.blocks[0]["text"]["text"]  # never cut inside an entity
+
+
+def test_comparison_rows_without_price_sort_after_priced_rows() -> None:
+    reply = samples.traincost_mixtral_h100_no_price()
+    assert isinstance(reply.result, TrainCostResult)
+    unpriced = GpuCostRow(
+        gpu="zz-cheap-hours",
+        name="Z",
+        dtype=reply.result.dtype,
+        peak_flops=1e15,
+        gpu_hours=1.0,
+        price_per_gpu_hour=None,
+        cost_usd=None,
+        price_source=None,
+    )
+    result = reply.result.model_copy(update={"comparison": [unpriced, *reply.result.comparison[:3]]})
+    table = _preformatted_text(render_reply(Reply("traincost", result), command_text="x"))
+    lines = [line for line in table.splitlines() if line[:1] in {" ", "▸"} and "GPU-hours" not in line]
+    assert "zz-cheap-hours" in lines[-1]
+    assert "no price" in lines[-1]
