@@ -24,7 +24,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml  # PyYAML ships no stubs; dev deps lack types-PyYAML
+import yaml
 
 from config.catalogs import load_catalog
 from config.settings import Settings, load_settings
