@@ -1,0 +1,351 @@
+"""A local stand-in for Slack: the Web API, ``response_url`` webhooks and a Socket Mode WebSocket.
+
+An aiohttp server on 127.0.0.1 (ephemeral port) that records every request (path, headers,
+JSON or form body) for assertions, and can be told to fail: a status (429 with Retry-After,
+500…), a delay, for the next N calls of one method.
+
+* ``POST /api/<method>``: ``auth.test`` and ``chat.postMessage`` answer like Slack; ``apps.connections.open``
+  returns this server's WebSocket URL; anything else ``{"ok": true}``.
+* ``POST /hooks/<anything>``: a ``response_url`` receiver.
+* ``GET /link``: Socket Mode: sends ``hello``, then the envelopes tests push; records the acks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T0STANDIN"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request the stand-in received."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    started: float
+    finished: float | None = None
+
+    @property
+    def api_method(self) -> str:
+        """``chat.postMessage`` for ``/api/chat.postMessage``; the path otherwise."""
+        return self.path.removeprefix("/api/")
+
+
+@dataclass
+class Fault:
+    """How to answer the next ``times`` calls of a method instead of normally."""
+
+    status: int = 200
+    delay: float = 0.0
+    retry_after: int | None = None
+    error: str | None = None  # HTTP 200 with {"ok": false, "error": error}
+    times: int = 1
+
+
+@dataclass
+class SlackStandIn:
+    """The server; ``start()`` it, then point SLACK_API_URL at ``api_url``."""
+
+    requests: list[Recorded] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    base_url: str = ""
+    _faults: dict[str, list[Fault]] = field(default_factory=dict)
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Condition | None = None
+    _sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    _ts: int = 0
+
+    async def start(self) -> SlackStandIn:
+        """Listen on 127.0.0.1, an ephemeral port."""
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/hooks/{hook:.*}", self._hook)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"
+        return self
+
+    async def close(self) -> None:
+        """Close WebSockets and stop listening."""
+        for ws in self._sockets:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        """The value for SLACK_API_URL."""
+        return self.base_url + "api/"
+
+    def hook_url(self, name: str = "commands/T0/1/abc") -> str:
+        """A ``response_url`` that this stand-in receives."""
+        return f"{self.base_url}hooks/{name}"
+
+    # --- faults ------------------------------------------------------------------------------
+
+    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``status``."""
+        self._faults.setdefault(method, []).append(Fault(status=status, retry_after=retry_after, times=times))
+
+    def refuse(self, method: str, error: str, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` like Slack refusing them: 200, ok false."""
+        self._faults.setdefault(method, []).append(Fault(error=error, times=times))
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` normally, after ``seconds``."""
+        self._faults.setdefault(method, []).append(Fault(delay=seconds, times=times))
+
+    def _next_fault(self, method: str) -> Fault | None:
+        queue = self._faults.get(method) or []
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.pop(0)
+        return fault
+
+    # --- assertions --------------------------------------------------------------------------
+
+    def calls(self, method: str) -> list[Recorded]:
+        """Requests to ``/api/<method>`` (or to a path starting with ``method``), in order."""
+        return [r for r in self.requests if r.api_method == method or r.path.startswith(method)]
+
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until ``predicate()`` holds (checked whenever a request arrives or finishes)."""
+        assert self._changed is not None
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), within)
+
+    async def wait_calls(self, method: str, count: int = 1, within: float = 5.0) -> list[Recorded]:
+        """Wait for ``count`` finished calls of ``method``; return them."""
+        await self.wait_for(lambda: sum(1 for r in self.calls(method) if r.finished) >= count, within)
+        return self.calls(method)
+
+    async def settle(self, seconds: float = 0.3) -> None:
+        """Let in-flight work land, for asserting that something did *not* happen."""
+        await asyncio.sleep(seconds)
+
+    async def _notify(self) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self._changed.notify_all()
+
+    # --- handlers ----------------------------------------------------------------------------
+
+    async def _record(self, request: web.Request) -> int:
+        body: dict[str, Any]
+        if request.content_type == "application/json":
+            data = await request.json()
+            body = data if isinstance(data, dict) else {"_": data}
+        else:
+            form = await request.post()
+            body = {k: v for k, v in form.items() if isinstance(v, str)}
+            if isinstance(body.get("blocks"), str):
+                body["blocks"] = json.loads(body["blocks"])
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        self.requests.append(Recorded(request.method, request.path, headers, body, time.monotonic()))
+        await self._notify()
+        return len(self.requests) - 1
+
+    async def _finish(self, index: int) -> None:
+        done = self.requests[index]
+        self.requests[index] = Recorded(done.method, done.path, done.headers, done.body, done.started, time.monotonic())
+        await self._notify()
+
+    async def _answer(self, request: web.Request, ok_body: Callable[[dict[str, Any]], web.Response]) -> web.Response:
+        index = await self._record(request)
+        method = self.requests[index].api_method
+        fault = self._next_fault(method)
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.error is not None:
+            response = web.json_response({"ok": False, "error": fault.error})
+        elif fault is not None and fault.status != 200:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            response = web.json_response(
+                {"ok": False, "error": f"http_{fault.status}"}, status=fault.status, headers=headers
+            )
+        else:
+            response = ok_body(self.requests[index].body)
+        await self._finish(index)
+        return response
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        return await self._answer(request, lambda body: web.json_response(self._api_result(method, body)))
+
+    def _api_result(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "team_id": TEAM_ID, "team": "Standin", "user_id": BOT_USER_ID, "bot_id": BOT_ID}
+        if method == "chat.postMessage":
+            self._ts += 1
+            return {"ok": True, "channel": body.get("channel"), "ts": f"1700000000.{self._ts:06d}"}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.base_url.replace("http://", "ws://") + "link"}
+        return {"ok": True}
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        return await self._answer(request, lambda _: web.Response(text="ok"))
+
+    # --- Socket Mode -------------------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0STANDIN"}})
+        await self._notify()
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+                await self._notify()
+        return ws
+
+    @property
+    def connected(self) -> bool:
+        """Whether a Socket Mode client is connected."""
+        return any(not ws.closed for ws in self._sockets)
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Push a Socket Mode envelope to the connected client."""
+        live = [ws for ws in self._sockets if not ws.closed]
+        assert live, "no Socket Mode client connected"
+        await live[-1].send_json(envelope)
+
+    async def wait_ack(self, envelope_id: str, within: float = 5.0) -> dict[str, Any]:
+        """The client's acknowledgement of ``envelope_id``."""
+        await self.wait_for(lambda: any(a.get("envelope_id") == envelope_id for a in self.acks), within)
+        return next(a for a in self.acks if a.get("envelope_id") == envelope_id)
+
+
+# --- what Slack sends ---------------------------------------------------------------------------
+
+SIGNING_SECRET = "test-signing-secret-0123456789ab"
+BOT_TOKEN = "xoxb-1111-2222-standintoken"
+APP_TOKEN = "xapp-1-A0STANDIN-3333-standinapptoken"
+USER_ID = "U0ASKER"
+CHANNEL_ID = "C0GENERAL"
+
+
+def signed_headers(body: str, *, secret: str = SIGNING_SECRET, timestamp: int | None = None) -> dict[str, str]:
+    """Headers Slack sends with ``body``: the v0 HMAC signature over ``v0:<timestamp>:<body>``."""
+    from slack_sdk.signature import SignatureVerifier
+
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    assert signature is not None
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+def slash_form(
+    command: str, text: str, *, response_url: str = "https://hooks.invalid/x", **fields: str
+) -> dict[str, str]:
+    """Every field of a slash-command POST, as Slack sends them (``fields`` override)."""
+    form = {
+        "token": "legacyverificationtoken",
+        "team_id": TEAM_ID,
+        "team_domain": "standin",
+        "channel_id": CHANNEL_ID,
+        "channel_name": "general",
+        "user_id": USER_ID,
+        "user_name": "asker",
+        "command": command,
+        "text": text,
+        "api_app_id": "A0STANDIN",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "1234.5678.abcdef",
+    }
+    form.update(fields)
+    return form
+
+
+_event_counter = 0
+
+
+def event_envelope(event: dict[str, Any], *, event_id: str | None = None) -> dict[str, Any]:
+    """An Events API ``event_callback`` around ``event`` (a fresh event_id unless given)."""
+    global _event_counter  # noqa: PLW0603 (unique ids across a test session)
+    _event_counter += 1
+    return {
+        "token": "legacyverificationtoken",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0STANDIN",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev0STANDIN{_event_counter:06d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    }
+
+
+def mention_event(
+    text: str, *, ts: str = "1700000100.000100", thread_ts: str | None = None, channel: str = CHANNEL_ID
+) -> dict[str, Any]:
+    """An ``app_mention`` event: ``text`` after the bot's mention."""
+    event: dict[str, Any] = {
+        "type": "app_mention",
+        "user": USER_ID,
+        "text": f"<@{BOT_USER_ID}> {text}",
+        "ts": ts,
+        "channel": channel,
+        "event_ts": ts,
+    }
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def dm_event(text: str, *, ts: str = "1700000200.000200", **extra: Any) -> dict[str, Any]:
+    """A ``message.im`` event from a person (``extra`` adds e.g. ``subtype`` or ``bot_id``)."""
+    return {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "D0DIRECT",
+        "user": USER_ID,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        **extra,
+    }
+
+
+def block_actions_body(value: str, *, response_url: str, user_id: str = USER_ID) -> dict[str, Any]:
+    """The ``block_actions`` payload of a click on napkin's share button."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": "asker", "team_id": TEAM_ID},
+        "api_app_id": "A0STANDIN",
+        "token": "legacyverificationtoken",
+        "container": {"type": "message", "message_ts": "1700000300.000300", "is_ephemeral": True},
+        "trigger_id": "1234.5678.abcdef",
+        "team": {"id": TEAM_ID, "domain": "standin"},
+        "channel": {"id": CHANNEL_ID, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": "share_in_channel",
+                "block_id": "share",
+                "text": {"type": "plain_text", "text": "Share in channel"},
+                "value": value,
+                "type": "button",
+                "action_ts": "1700000301.000301",
+            }
+        ],
+    }
