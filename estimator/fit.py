@@ -1,0 +1,522 @@
+"""Will it fit? Memory per GPU for each mode, the fewest GPUs that hold it, and a verdict.
+
+Inference = weights + KV cache + a working set; training = weights + gradients + optimizer state +
+activations (ZeRO, Korthikanti et al.); LoRA/QLoRA = a frozen 16-bit/NF4 base + trained adapters.
+How each is split over GPUs, and the searches for the fewest GPUs, live in ``estimator.placement``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+from estimator.activations import Recompute
+from estimator.architecture import ModelArch
+from estimator.defaults import Defaults
+from estimator.errors import EstimateError
+from estimator.hardware import Accelerator
+from estimator.memory import (
+    OPTIMIZERS,
+    Offload,
+    OptimizerName,
+    WeightFormat,
+    bytes_per_param,
+    lora_adapter_params,
+    weight_bytes,
+)
+from estimator.placement import (
+    Budget,
+    Layout,
+    Placement,
+    Workload,
+    fewest_inference,
+    fewest_training,
+    first_fit_training,
+    inference_layout,
+    inference_offload,
+    place,
+)
+from estimator.precision import NF4_BYTES_PER_PARAM, Precision
+from estimator.quantities import format_bytes, format_count
+from estimator.results import FitsResult, Mode, Scenario, Verdict
+from estimator.shapes import Shape, assumed_shape, shape_of
+
+KV_CACHE_BYTES = 2.0  # bf16 KV cache (vLLM's default follows the 16-bit model dtype)
+DEFAULT_MODES: tuple[Mode, ...] = ("inference", "train", "lora", "qlora")
+_TRAINING_MODES: tuple[Mode, ...] = ("train", "lora", "qlora")
+
+
+class FitJob(BaseModel):
+    """A memory question: a model, which modes, and how the user would run it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    params: int
+    active_params: int
+    model: ModelArch | None = None
+    modes: tuple[Mode, ...] | None = None
+    dtype: Precision | None = None
+    num_gpus: int | None = None
+    zero: int | None = None
+    offload: Offload | None = None
+    ctx: int | None = None
+    batch: int | None = None
+    optimizer: OptimizerName | None = None
+    rank: int | None = None
+    cpu_mem: int | None = None
+    gpu_mem: int | None = None
+    recompute: Recompute | None = None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """The job resolved against the GPU and the defaults."""
+
+    job: FitJob
+    gpu: Accelerator
+    budget: Budget
+    memory: int
+    rank: int
+    sixteen_bit: Precision
+
+    @property
+    def shape(self) -> Shape:
+        """The architecture's shape, or the one assumed from the parameter count."""
+        return self.budget.shape
+
+
+# --- scenarios --------------------------------------------------------------------------------------
+
+
+def _inference_formats(s: _Request) -> tuple[WeightFormat, ...]:
+    if s.job.dtype is not None:
+        return (s.job.dtype,)
+    eight_bit = Precision.FP8 if Precision.FP8 in s.gpu.dense_tflops else Precision.INT8
+    return (s.sixteen_bit, eight_bit, Precision.INT4)
+
+
+def _unquantized_params(s: _Request) -> int:
+    """Embeddings and LM head stay 16-bit under quantization; only counted for a known architecture."""
+    return s.shape.embedding_params if s.job.model is not None else 0
+
+
+def _inference_workload(s: _Request, fmt: WeightFormat) -> Workload:
+    arch = s.job.model
+    kv_cache = (
+        arch.kv_cache_bytes(s.budget.ctx, s.budget.batch, KV_CACHE_BYTES)
+        if arch is not None
+        else s.shape.kv_cache_bytes(s.budget.ctx, s.budget.batch, KV_CACHE_BYTES)
+    )
+    return Workload(
+        mode="inference",
+        label=str(fmt),
+        weight_format=fmt,
+        weights=weight_bytes(s.job.params, fmt, _unquantized_params(s)),
+        kv_cache=kv_cache,
+    )
+
+
+def _training_workload(s: _Request, mode: Mode) -> Workload:
+    largest = s.shape.largest_matrix
+    if mode == "train":
+        return Workload(
+            mode=mode,
+            label=s.sixteen_bit.value,
+            weight_format=s.sixteen_bit,
+            weights=0,
+            trained_params=s.job.params,
+            gathered_weights=math.ceil(s.budget.spec.weight_bytes * largest),
+            gathered_grads=math.ceil(s.budget.spec.grad_bytes * largest),
+        )
+    base: WeightFormat = "nf4" if mode == "qlora" else s.sixteen_bit
+    return Workload(
+        mode=mode,
+        label="nf4" if mode == "qlora" else s.sixteen_bit.value,
+        weight_format=base,
+        weights=weight_bytes(s.job.params, base, _unquantized_params(s)),
+        trained_params=lora_adapter_params(s.shape, s.rank),
+        gathered_weights=math.ceil(bytes_per_param(base) * largest),
+    )
+
+
+def _scenario(s: _Request, w: Workload) -> Scenario:
+    job = s.job
+    given = job.num_gpus
+    gpus = given or 1
+    requested: Offload = job.offload or "none"
+    inference = w.mode == "inference"
+    recomputes: tuple[Recompute, ...] = (job.recompute,) if job.recompute is not None else ("none", "full")
+
+    if inference:
+        at = place(s.budget, w, inference_layout(s.budget, gpus))
+        hit = at if at.fits(s.budget) else None
+        closest = at
+        recompute: Recompute = "none"
+        fewest = fewest_inference(s.budget, w)
+    else:
+        stages = _zero_stages(job, requested, gpus)
+        hit, closest = first_fit_training(s.budget, w, gpus, stages=stages, offload=requested, recomputes=recomputes)
+        recompute = hit.layout.recompute if hit is not None else recomputes[-1]
+        zero = job.zero if job.zero is not None else 3
+        fewest = fewest_training(s.budget, w, zero, requested, recompute)
+    single = place(s.budget, w, Layout(recompute=recompute))
+
+    verdict: Verdict
+    if hit is not None:
+        shown = hit
+        if requested != "none" and not inference:
+            verdict = "needs_offload"
+        else:
+            verdict = "fits_one_gpu" if gpus == 1 else "fits_n_gpus"
+    else:
+        offloaded = _auto_offload(s, w, gpus, recomputes) if _may_offload(s, requested, inference) else None
+        if offloaded is not None:
+            shown, verdict = offloaded, "needs_offload"
+        elif given is None and fewest is not None:
+            shown, verdict = fewest, "fits_n_gpus"
+        else:
+            shown, verdict = closest, "does_not_fit"
+
+    needed = 0 if fewest is None else fewest.layout.gpus
+    return Scenario(
+        mode=w.mode,
+        dtype=w.label,
+        num_gpus=shown.layout.gpus,
+        breakdown=shown.breakdown(),
+        per_gpu_bytes=shown.per_gpu,
+        total_bytes=single.per_gpu,
+        gpus_needed=needed,
+        verdict=verdict,
+        verdict_text=_verdict_text(s, w, verdict, shown, needed),
+        strategy=_strategy(w, shown),
+        cpu_offload_bytes=shown.cpu_bytes,
+        assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=job.recompute is None),
+    )
+
+
+def _zero_stages(job: FitJob, offload: Offload, gpus: int) -> tuple[int, ...]:
+    """ZeRO stages to try on ``gpus`` GPUs, least sharding first (less communication)."""
+    if job.zero is not None:
+        return (job.zero,)
+    if offload == "full":
+        return (3,)
+    if offload == "optimizer":
+        return (2, 3) if gpus > 1 else (2,)
+    return (0, 1, 2, 3) if gpus > 1 else (0,)
+
+
+def _may_offload(s: _Request, requested: Offload, inference: bool) -> bool:
+    """Offload is tried when the user describes their machine (gpus= or cpu_mem=) and its host
+    memory is known, or asks for it (offload= for inference)."""
+    if requested != "none":
+        return inference
+    described = s.job.num_gpus is not None or s.job.cpu_mem is not None
+    return described and s.budget.cpu_memory is not None
+
+
+def _auto_offload(s: _Request, w: Workload, gpus: int, recomputes: tuple[Recompute, ...]) -> Placement | None:
+    if w.mode == "inference":
+        return inference_offload(s.budget, w, gpus)
+    allowed: tuple[Offload, ...] = ("optimizer", "full")
+    if s.job.zero is not None:
+        allowed = tuple(o for o in allowed if (o == "optimizer" and s.job.zero >= 1) or s.job.zero == 3)
+    for offload in allowed:
+        stages = _zero_stages(s.job, offload, gpus)
+        hit, _ = first_fit_training(s.budget, w, gpus, stages=stages, offload=offload, recomputes=recomputes)
+        if hit is not None:
+            return hit
+    return None
+
+
+# --- words --------------------------------------------------------------------------------------------
+
+
+def _gb(value: int) -> str:
+    return format_bytes(value)
+
+
+def _strategy(w: Workload, p: Placement) -> str:
+    lay = p.layout
+    parts: list[str] = []
+    if w.mode == "inference":
+        if lay.tensor > 1 and lay.pipeline > 1:
+            parts.append(f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages ({lay.gpus} GPUs)")
+        elif lay.tensor > 1:
+            parts.append(f"tensor parallel over {lay.tensor} GPUs")
+        elif lay.pipeline > 1:
+            parts.append(f"pipeline parallel over {lay.pipeline} GPUs (layers split)")
+        if lay.cpu_weights:
+            parts.append(f"{_gb(lay.cpu_weights)} of weights in CPU memory (layers offloaded)")
+        return ", ".join(parts)
+    sharding = f"ZeRO-{lay.zero}" if lay.zero else "data parallel (no ZeRO)"
+    if lay.tensor > 1 and lay.data > 1:
+        parts.append(f"tensor parallel {lay.tensor} × {sharding} over {lay.data} ({lay.gpus} GPUs)")
+    elif lay.tensor > 1:
+        parts.append(f"tensor parallel over {lay.tensor} GPUs")
+    elif lay.data > 1:
+        parts.append(f"{sharding} over {lay.data} GPUs")
+    if lay.offload == "optimizer":
+        parts.append("optimizer state in CPU memory (ZeRO-Offload)")
+    elif lay.offload == "full":
+        parts.append("parameters and optimizer state in CPU memory (ZeRO-Infinity)")
+    if lay.recompute == "full":
+        parts.append("activation checkpointing")
+    elif lay.recompute == "selective":
+        parts.append("selective recomputation")
+    return ", ".join(parts)
+
+
+def _why_split(w: Workload, lay: Layout) -> str:
+    if w.mode == "inference":
+        if lay.pipeline > 1:
+            return "layers split across pipeline stages, tensor parallel within each"
+        return "tensor parallel splits weights and KV cache"
+    if w.mode == "train":
+        sharded = {
+            0: "data parallel copies the model states",
+            1: "ZeRO-1 shards optimizer state",
+            2: "ZeRO-2 shards gradients and optimizer state",
+            3: "ZeRO-3 shards weights, gradients and optimizer state",
+        }[lay.zero]
+    else:
+        sharded = {
+            0: "data parallel copies the model",
+            1: "ZeRO-1 shards the adapters' optimizer state",
+            2: "ZeRO-2 shards the adapters' gradients and optimizer state",
+            3: "ZeRO-3 (FSDP) shards the frozen base and the adapters' states",
+        }[lay.zero]
+    if lay.tensor > 1:
+        return f"tensor parallel {lay.tensor} splits weights and activations, {sharded}"
+    return sharded
+
+
+def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, needed: int) -> str:
+    name = s.gpu.name
+    share = f"{p.per_gpu / s.budget.usable:.0%} of {_gb(s.budget.usable)} usable"
+    gpus = p.layout.gpus
+    if verdict == "fits_one_gpu":
+        return f"Fits on 1× {name} ({share})"
+    if verdict == "fits_n_gpus" and s.job.num_gpus is not None:
+        spare = f"; {needed} would do" if 0 < needed < gpus else ""
+        return f"Fits on {gpus}× {name} ({_gb(p.per_gpu)} per GPU, {share}){spare}"
+    if verdict == "fits_n_gpus":
+        return f"Needs {gpus}× {name}: {_why_split(w, p.layout)} ({_gb(p.per_gpu)} per GPU)"
+    if verdict == "needs_offload":
+        host = f", {_gb(p.host_needed)} host RAM per node with DeepSpeed's 1.5× buffer" if w.mode != "inference" else ""
+        auto = s.job.offload in (None, "none")  # when offload was asked for, ``needed`` counts with it
+        without = f"; {needed}× {name} hold it without offload" if needed and auto else ""
+        return f"Fits on {gpus}× {name} with {_gb(p.cpu_bytes)} in CPU memory{host}{without}"
+    if s.budget.cpu_memory is not None and p.host_needed > s.budget.cpu_memory:
+        return (
+            f"Does not fit: offload needs {_gb(p.host_needed)} host RAM per node, {_gb(s.budget.cpu_memory)} available"
+        )
+    if needed:
+        return f"Does not fit on {gpus}× {name} ({_gb(p.per_gpu)} per GPU); needs {needed}"
+    if w.mode == "inference":
+        return f"Does not fit on any number of {name}: one layer per GPU is still too big at this ctx and batch"
+    zero = s.job.zero
+    if zero is not None and zero < 3:
+        kept = "all model states" if zero == 0 else ("the weights and gradients" if zero == 1 else "the weights")
+        return (
+            f"Does not fit on any number of {name} with ZeRO-{zero}, which keeps {kept} whole on every GPU (try zero=3)"
+        )
+    return (
+        f"Does not fit on any number of {name}: {_gb(p.activations)} of activations per GPU cannot be "
+        "split further (try a shorter ctx= or a smaller batch=)"
+    )
+
+
+def _scenario_assumptions(
+    s: _Request, w: Workload, shown: Placement, single: Placement, *, auto_recompute: bool
+) -> list[str]:
+    job = s.job
+    lines: list[str] = []
+    kept_16bit = _unquantized_params(s) > 0 and bytes_per_param(w.weight_format) < 2
+    if w.mode == "inference":
+        lines.append(
+            f"Weights: {format_count(job.params)} params × {bytes_per_param(w.weight_format):.3g} bytes "
+            f"({w.label}) = {_gb(w.weights)}" + ("; embeddings and LM head stay 16-bit" if kept_16bit else "")
+        )
+        source = "the architecture" if job.model is not None else f"the assumed shape ({s.shape.kv_heads} KV heads)"
+        lines.append(
+            f"KV cache in bf16 for {s.budget.ctx} tokens × {s.budget.batch} sequences: {_gb(w.kv_cache)} "
+            f"(2·L·a_kv·d_head·s·b·2 from {source})"
+        )
+        lines.append("Activations: one layer's prefill working set (FlashAttention), nothing kept across layers")
+        return lines
+    if w.mode == "train":
+        lines.append(f"Full training with {s.budget.spec.description}")
+    else:
+        adapters = w.trained_params
+        lines.append(
+            f"LoRA rank {s.rank} on q, k, v, o and every MLP projection: {format_count(adapters)} adapter params "
+            f"({adapters / job.params:.2%} of the model) trained with {s.budget.spec.name} at "
+            f"{s.budget.spec.bytes_per_param:g} bytes/param"
+        )
+        if w.mode == "qlora":
+            lines.append(
+                f"Frozen base in NF4 with double quantization: {NF4_BYTES_PER_PARAM:.3f} bytes/param "
+                "(Dettmers et al. 2023, arXiv 2305.14314)"
+                + ("; embeddings and LM head stay 16-bit" if kept_16bit else "")
+            )
+        else:
+            lines.append(f"Frozen base in {w.label}: 2 bytes/param")
+    recompute = shown.layout.recompute
+    how = {
+        "none": "no recomputation",
+        "selective": "selective recomputation of attention",
+        "full": "full recomputation (activation checkpointing, ≈1/3 more compute)",
+    }[recompute]
+    line = (
+        f"Activations (Korthikanti et al. 2022, arXiv 2205.05198) for {s.budget.ctx} tokens × "
+        f"micro-batch {s.budget.batch} per GPU, FlashAttention, fp32 logits; {how}"
+    )
+    if auto_recompute and recompute == "full":
+        without = s.budget.activations(w.mode, shown.layout.tensor, "none")
+        line += f" — chosen because without it activations take {_gb(without)} per GPU"
+    lines.append(line)
+    lay = shown.layout
+    if (lay.zero == 3 and lay.data > 1) or lay.offload == "full":
+        lines.append(
+            "ZeRO-3 gathers each weight matrix (and its gradient) before use: buffers for the largest one "
+            "are counted in overhead on every GPU (DeepSpeed's estimator: 4 bytes × largest layer)"
+        )
+    if lay.offload != "none":
+        kept = "fp32 gradients, optimizer state" + (" and 16-bit weights" if lay.offload == "full" else "")
+        lines.append(
+            f"Offload keeps {kept} in host memory; DeepSpeed asks for 1.5× that "
+            f"({_gb(shown.host_needed)} per node)"
+            + ("" if s.budget.cpu_memory is not None else " — host memory not checked: give cpu_mem=")
+        )
+    if single.per_gpu != shown.per_gpu or shown.layout.gpus > 1:
+        lines.append(f"On a single device it would take {_gb(single.per_gpu)}")
+    return lines
+
+
+# --- entry point ------------------------------------------------------------------------------------------
+
+
+def _validate(job: FitJob) -> None:
+    if job.params <= 0:
+        raise EstimateError(f"the parameter count must be positive (got {job.params})")
+    if not 0 < job.active_params <= job.params:
+        raise EstimateError("active parameters must be positive and at most the total")
+    positive = {"gpus": job.num_gpus, "ctx": job.ctx, "batch": job.batch, "rank": job.rank, "gpu_mem": job.gpu_mem}
+    for name, value in positive.items():
+        if value is not None and value < 1:
+            raise EstimateError(f"{name}= must be at least 1 (got {value})")
+    if job.cpu_mem is not None and job.cpu_mem < 0:
+        raise EstimateError("cpu_mem= must not be negative")
+    if job.zero is not None and job.zero not in (0, 1, 2, 3):
+        raise EstimateError(f"zero= takes a ZeRO stage 0, 1, 2 or 3 (got {job.zero})")
+    if job.offload == "full" and job.zero not in (None, 3):
+        raise EstimateError("offload=full (parameter offload) needs zero=3")
+    if job.offload == "optimizer" and job.zero == 0:
+        raise EstimateError("offload=optimizer needs a ZeRO stage of 1, 2 or 3")
+    if job.modes is not None and not job.modes:
+        raise EstimateError("name at least one mode: inference, train, lora or qlora")
+
+
+def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
+    shape = shape_of(job.model) if job.model is not None else assumed_shape(job.params)
+    memory = job.gpu_mem if job.gpu_mem is not None else gpu.memory_bytes
+    usable = memory - defaults.cuda_context_bytes
+    if usable <= 0:
+        raise EstimateError(f"{format_bytes(memory)} of GPU memory leaves nothing after the CUDA context")
+    training = gpu.default_training_precision()
+    sixteen_bit = training if training in (Precision.BF16, Precision.FP16) else Precision.BF16
+    degrees = tuple(
+        t
+        for t in (2**k for k in range(defaults.node_size.bit_length()))
+        if t <= defaults.node_size and shape.heads % t == 0
+    )
+    budget = Budget(
+        shape=shape,
+        usable=usable,
+        headroom=defaults.allocator_overhead,
+        cpu_memory=job.cpu_mem if job.cpu_mem is not None else defaults.cpu_memory_bytes,
+        ctx=job.ctx or defaults.ctx,
+        batch=job.batch or defaults.batch,
+        node_size=defaults.node_size,
+        spec=OPTIMIZERS[job.optimizer or "adamw"],
+        tp_degrees=degrees,
+    )
+    return _Request(
+        job=job, gpu=gpu, budget=budget, memory=memory, rank=job.rank or defaults.lora_rank, sixteen_bit=sixteen_bit
+    )
+
+
+def _workloads(s: _Request) -> list[Workload]:
+    modes = s.job.modes or DEFAULT_MODES
+    workloads: list[Workload] = []
+    for mode in dict.fromkeys(modes):
+        if mode == "inference":
+            workloads.extend(_inference_workload(s, fmt) for fmt in _inference_formats(s))
+        else:
+            workloads.append(_training_workload(s, mode))
+    return workloads
+
+
+def estimate_fits(job: FitJob, gpu: Accelerator, defaults: Defaults) -> FitsResult:
+    """Memory per GPU, GPUs needed and a verdict for each requested mode of ``job`` on ``gpu``.
+
+    Default scenarios: inference at 16-bit, 8-bit (fp8 where the GPU has it, else int8) and int4;
+    full training (mixed-precision AdamW); LoRA on a 16-bit base; QLoRA on an NF4 base.
+    """
+    _validate(job)
+    s = _setup(job, gpu, defaults)
+    scenarios = [_scenario(s, w) for w in _workloads(s)]
+    return FitsResult(
+        model=None if job.model is None else job.model.key,
+        params=job.params,
+        active_params=job.active_params,
+        gpu=gpu.key,
+        gpu_name=gpu.name,
+        gpu_memory_bytes=s.memory,
+        usable_gpu_memory_bytes=s.budget.usable,
+        cpu_memory_bytes=s.budget.cpu_memory,
+        scenarios=scenarios,
+        assumptions=_assumptions(s, defaults),
+    )
+
+
+def _assumptions(s: _Request, defaults: Defaults) -> list[str]:
+    job = s.job
+    lines: list[str] = []
+    if job.model is None:
+        lines.append(
+            f"Architecture unknown: activations, KV cache and LoRA adapters use an assumed GPT-style shape "
+            f"{s.shape.describe()} (12·L·h² ≈ N at h ≈ 128·L)"
+        )
+    else:
+        lines.append(f"Architecture: {job.model.name}, {s.shape.describe()} ({job.model.source})")
+        if s.budget.ctx > job.model.max_context:
+            lines.append(f"ctx {s.budget.ctx} exceeds {job.model.name}'s {job.model.max_context}-token context")
+    given = " (gpu_mem= given)" if job.gpu_mem is not None else ""
+    lines.append(
+        f"Usable memory = {_gb(s.memory)}{given} − {_gb(defaults.cuda_context_bytes)} CUDA context = "
+        f"{_gb(s.budget.usable)} per GPU; every component gets +{s.budget.headroom:.0%} allocator headroom; "
+        "GB = 10⁹ bytes"
+    )
+    lines.append(f"Sequence length {s.budget.ctx} tokens, batch {s.budget.batch} per GPU")
+    if job.active_params != job.params:
+        lines.append(
+            f"Mixture of experts: memory holds all {format_count(job.params)} parameters, "
+            f"{format_count(job.active_params)} active per token"
+        )
+    modes = job.modes or DEFAULT_MODES
+    if job.dtype is not None and any(m in _TRAINING_MODES for m in modes):
+        lines.append(
+            f"dtype={job.dtype.value} sets the inference weights; training uses mixed precision "
+            f"({s.sixteen_bit.value}), QLoRA an NF4 base"
+        )
+    lines.append(
+        f"GPU counts: tensor parallel in powers of two up to {s.budget.node_size} per node dividing the "
+        f"{s.shape.heads} heads, pipeline stages beyond for inference; ZeRO over any count for training"
+    )
+    if s.budget.cpu_memory is not None:
+        source = "cpu_mem=" if job.cpu_mem is not None else "default"
+        lines.append(f"Host memory for offload: {_gb(s.budget.cpu_memory)} per node ({source})")
+    return lines
