@@ -6,6 +6,9 @@ Served exactly as ``napkin serve`` serves napkin: an aiohttp ``web.Application``
 no access log. Bolt's own single-workspace authorization (one ``auth.test``, cached) and request
 verification stay on; nothing of napkin's (settings, logging, middleware, estimator) is loaded.
 
+``BASELINE_INLINE=1`` builds it with ``process_before_response=True``, as napkin is built: the
+listener runs inline instead of in a task that Bolt polls every 10 ms for ``ack()``.
+
 Run: ``SLACK_BOT_TOKEN=… SLACK_SIGNING_SECRET=… SLACK_API_URL=… PORT=… python -m bench.baseline_app``.
 """
 
@@ -23,9 +26,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 EVENTS_PATH = "/slack/events"
 
 
-def build_baseline(*, signing_secret: str, bot_token: str, api_url: str) -> AsyncApp:
+def build_baseline(*, signing_secret: str, bot_token: str, api_url: str, inline: bool = False) -> AsyncApp:
     """A bare AsyncApp: one ``/traincost`` listener that acks ``echo: <text>``."""
-    app = AsyncApp(signing_secret=signing_secret, client=AsyncWebClient(token=bot_token, base_url=api_url))
+    app = AsyncApp(
+        signing_secret=signing_secret,
+        client=AsyncWebClient(token=bot_token, base_url=api_url),
+        process_before_response=inline,
+    )
 
     @app.command("/traincost")
     async def echo(ack: AsyncAck, command: dict[str, Any]) -> None:
@@ -56,6 +63,7 @@ def main() -> None:
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
         bot_token=os.environ["SLACK_BOT_TOKEN"],
         api_url=os.environ["SLACK_API_URL"],
+        inline=os.environ.get("BASELINE_INLINE") == "1",
     )
     web.run_app(
         build_web_app(app),

@@ -8,6 +8,12 @@ so Bolt's OAuth install pages are never exposed either.
 Listeners are thin: they call :class:`bot.handlers.Answerer` and send what it returns. Answers are
 computed on the event loop, inside the ack: estimate plus Block Kit rendering measured 0.4-1.5 ms
 per command (a thread would not help pure-Python work under the GIL, and Slack allows 3 s).
+
+Listeners run inline (``process_before_response=True``): the HTTP answer leaves as soon as the
+listener returns, instead of Bolt's default of running it in a task and polling for ``ack()``
+every 10 ms, which put a 10 ms floor under every answer and cost CPU under load
+(docs/performance.md). Work that outlives the answer (posting a reply) is spawned on
+``AppState.tasks`` by the listener, so it never delays an acknowledgement.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -36,6 +41,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.blocks import SHARE_ACTION_ID, SlackMessage
 from bot.dedupe import Decision, SeenEvents, decide, delivery_from_headers
@@ -96,6 +102,15 @@ def make_web_client(settings: Settings, token: str | None = None) -> AsyncWebCli
     )
 
 
+def make_webhook_client(response_url: str) -> AsyncWebhookClient:
+    """A ``response_url`` client with the same timeout and retry rules as the Web API client.
+
+    Bolt's ``respond()`` uses slack_sdk's defaults instead: a 30 s timeout, and a retry after a
+    connection reset or disconnect, when the message may already have been posted.
+    """
+    return AsyncWebhookClient(url=response_url, timeout=WEB_API_TIMEOUT_SECONDS, retry_handlers=retry_handlers())
+
+
 def token_authorize(bot_token: str) -> Authorize:
     """Single-workspace authorize: ``auth.test`` once (on SLACK_API_URL), then cached."""
     cached: list[AuthorizeResult] = []
@@ -146,6 +161,7 @@ def build_app(
         authorize=authorize,
         before_authorize=_events_gate(state),
         raise_error_for_unhandled_request=True,
+        process_before_response=True,  # see the module docstring
     )
     quiet_request_verification()  # Bolt has just reset these loggers' levels
     if app.oauth_flow is not None:
@@ -247,43 +263,58 @@ def _share_listener(answerer: Answerer, state: AppState, commands: dict[str, str
         ack: AsyncAck,
         body: dict[str, Any],
         action: dict[str, Any],
-        respond: AsyncRespond,
         context: AsyncBoltContext,
     ) -> None:
-        state.tasks.track_current()
         await ack()
-        user_id = str((body.get("user") or {}).get("id") or "")
-        answer = answerer.share(str(action.get("value") or ""), user_id=user_id, command_names=commands)
-        outcome: str = answer.outcome
-        try:
-            # A new message in the channel; the ephemeral original then goes away, so it cannot
-            # be shared twice (deleting is best effort: older clients may keep it).
-            result = await respond(
-                text=answer.message.text,
-                blocks=answer.message.blocks,
-                response_type=answer.response_type,
-                replace_original=False,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-            if result.status_code != 200:
-                outcome = f"response_url_http_{result.status_code}"
-            elif answer.in_channel:
-                await respond(delete_original=True)
-        except (TimeoutError, aiohttp.ClientError, ValueError) as err:
-            outcome = f"response_url_failed:{type(err).__name__}"
-        log_request(
-            kind="share",
-            command=answer.command,
-            team_id=(body.get("team") or {}).get("id"),
-            user_id=user_id,
-            channel_id=(body.get("channel") or {}).get("id"),
-            outcome=outcome,
-            latency_ms=_elapsed_ms(context),
-            response_type=answer.response_type,
-        )
+        value = str(action.get("value") or "")
+        state.tasks.spawn(_guarded(_share(answerer, commands, body, value, context), kind="share"))
 
     return on_share
+
+
+async def _share(
+    answerer: Answerer, commands: dict[str, str], body: dict[str, Any], value: str, context: AsyncBoltContext
+) -> None:
+    """Post the shared answer through the click's ``response_url``; one request line either way."""
+    user_id = str((body.get("user") or {}).get("id") or "")
+    answer = answerer.share(value, user_id=user_id, command_names=commands)
+    outcome: str = answer.outcome
+    error: str | None = None
+    response_url = body.get("response_url")
+    try:
+        if not isinstance(response_url, str) or not response_url:
+            raise ValueError("no response_url")
+        webhook = make_webhook_client(response_url)
+        # A new message in the channel; the ephemeral original then goes away, so it cannot
+        # be shared twice (deleting is best effort: older clients may keep it).
+        result = await webhook.send(
+            text=answer.message.text,
+            blocks=answer.message.blocks,
+            response_type=answer.response_type,
+            replace_original=False,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        if result.status_code != 200:
+            error = f"http_{result.status_code}"
+            outcome = f"response_url_{error}"
+        elif answer.in_channel:
+            await webhook.send_dict({"text": "", "delete_original": True})
+    except (TimeoutError, aiohttp.ClientError, ValueError) as err:
+        error = type(err).__name__
+        outcome = f"response_url_failed:{error}"
+    if error is not None:
+        log_fields(logger, logging.ERROR, "response_url failed", error=error)
+    log_request(
+        kind="share",
+        command=answer.command,
+        team_id=(body.get("team") or {}).get("id"),
+        user_id=user_id,
+        channel_id=(body.get("channel") or {}).get("id"),
+        outcome=outcome,
+        latency_ms=_elapsed_ms(context),
+        response_type=answer.response_type,
+    )
 
 
 def _event_listener(
@@ -292,26 +323,38 @@ def _event_listener(
     async def on_event(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
-        state.tasks.track_current()
-        if not accepts(event):
-            return
-        answer = answerer.mention(
-            str(event.get("text") or ""), user_id=event.get("user"), bot_user_id=context.bot_user_id
-        )
-        outcome = await post_in_thread(client, event, answer.message)
-        log_request(
-            kind=str(event.get("type")),
-            command=answer.command if answer.outcome == "ok" else None,
-            team_id=body.get("team_id"),
-            user_id=event.get("user"),
-            channel_id=event.get("channel"),
-            outcome=answer.outcome if outcome == "posted" else outcome,
-            latency_ms=_elapsed_ms(context),
-            event_id=body.get("event_id"),
-        )
+        # Returns at once: Bolt then acknowledges the event, and the reply is posted afterwards.
+        if accepts(event):
+            state.tasks.spawn(_guarded(_reply(answerer, event, body, client, context), kind=str(event.get("type"))))
 
     on_event.__name__ = "on_event"
     return on_event
+
+
+async def _reply(
+    answerer: Answerer, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """Answer a mention or DM in its thread; one request line either way."""
+    answer = answerer.mention(str(event.get("text") or ""), user_id=event.get("user"), bot_user_id=context.bot_user_id)
+    outcome = await post_in_thread(client, event, answer.message)
+    log_request(
+        kind=str(event.get("type")),
+        command=answer.command if answer.outcome == "ok" else None,
+        team_id=body.get("team_id"),
+        user_id=event.get("user"),
+        channel_id=event.get("channel"),
+        outcome=answer.outcome if outcome == "posted" else outcome,
+        latency_ms=_elapsed_ms(context),
+        event_id=body.get("event_id"),
+    )
+
+
+async def _guarded(work: Awaitable[None], *, kind: str) -> None:
+    """Run work spawned after the acknowledgement; an unexpected error is one logged line, never raised."""
+    try:
+        await work
+    except Exception as err:  # nothing else would see it: the request was answered already
+        log_unexpected(err, kind=kind)
 
 
 async def post_in_thread(client: AsyncWebClient, event: dict[str, Any], message: SlackMessage) -> str:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, TextIO
 
+from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
 
 REQUEST_LOGGER = "napkin.request"
@@ -26,16 +27,24 @@ _BOLT_NOISE = frozenset({warning_client_prioritized_and_token_skipped(), warning
 
 # Slack tokens: bot/user/app/config/refresh (xoxb-, xoxp-, xapp-, xoxe.xoxb-, xoxe-…).
 _TOKEN_RE = re.compile(r"\b(xox[a-z]|xapp|xoxe(?:\.xox[a-z])?)-[A-Za-z0-9-]+")
+# Any "token" field: Slack's legacy verification token rides in every request body (form
+# ``token=…``, JSON ``"token": "…"``, backslash-escaped when a body is logged inside a string, or
+# a dict's repr ``'token': '…'``), and slack_sdk logs whole Socket Mode messages at DEBUG.
+_TOKEN_FIELD_RE = re.compile(r"""(\btoken\\?["']?\s*[:=]\s*\\?["']?)([^"'\\&\s,;}]+)""")
 _REDACTED = "[redacted]"
 _MAX_FIELD_CHARS = 300
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with Slack tokens and the given secrets replaced by a marker."""
+    """``text`` with Slack tokens, ``token`` fields' values and the given secrets replaced by a marker."""
     for secret in secrets:
-        if secret:
+        if secret and secret in text:
             text = text.replace(secret, _REDACTED)
-    return _TOKEN_RE.sub(lambda m: f"{m.group(1)}-{_REDACTED}", text)
+    if "token" in text:
+        text = _TOKEN_FIELD_RE.sub(lambda m: m.group(1) + _REDACTED, text)
+    if "xox" in text or "xapp" in text:  # every token _TOKEN_RE knows starts so (a cheap test first)
+        text = _TOKEN_RE.sub(lambda m: f"{m.group(1)}-{_REDACTED}", text)
+    return text
 
 
 class RedactingFilter(logging.Filter):
@@ -51,6 +60,13 @@ class RedactingFilter(logging.Filter):
         message = record.getMessage()
         if record.name.startswith("slack_bolt") and message in _BOLT_NOISE:
             return False
+        if record.name == "aiohttp.server" and record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
+            # Bytes that are not a valid HTTP request (aiohttp answered 400): the sender's fault,
+            # and anyone can send them, so one WARNING line instead of an ERROR with a traceback.
+            error = record.exc_info[1]
+            message = f"malformed HTTP rejected: {type(error).__name__} ({error.code})"
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
         record.msg = redact(message, self._secrets)
         record.args = None
         fields = getattr(record, FIELDS_ATTR, None)
@@ -67,8 +83,15 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+_last_second: list[tuple[int, str]] = [(-1, "")]  # (whole second, its formatted stamp): one strftime a second
+
+
 def _utc(record: logging.LogRecord) -> str:
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+    second = int(record.created)
+    cached_second, stamp = _last_second[0]
+    if second != cached_second:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second[0] = (second, stamp)
     return f"{stamp}.{int(record.msecs):03d}Z"
 
 
@@ -103,9 +126,12 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+_NEEDS_QUOTES = re.compile(r'[\s"=]')
+
+
 def _text_value(value: object) -> str:
     text = str(value)
-    return json.dumps(text) if (not text or any(c.isspace() or c in '"=' for c in text)) else text
+    return json.dumps(text) if (not text or _NEEDS_QUOTES.search(text)) else text
 
 
 def configure_logging(
@@ -150,6 +176,9 @@ def log_fields(logger: logging.Logger, level: int, message: str, **fields: objec
     logger.log(level, message, extra={FIELDS_ATTR: clean})
 
 
+_request_logger = logging.getLogger(REQUEST_LOGGER)
+
+
 def log_request(
     *,
     kind: str,
@@ -164,7 +193,7 @@ def log_request(
 ) -> None:
     """The one line napkin writes per Slack request (ids and outcome only; never message text)."""
     log_fields(
-        logging.getLogger(REQUEST_LOGGER),
+        _request_logger,
         logging.INFO,
         "request",
         kind=kind,

@@ -14,15 +14,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
 import logging
 import sys
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -49,12 +56,19 @@ class StartupError(Exception):
 def build_web_app(app: AsyncApp, state: AppState, *, drain_seconds: float) -> web.Application:
     """The aiohttp application ``napkin serve`` runs in HTTP mode (tests run this very one).
 
-    Bolt's own aiohttp adapter turns requests into ``AsyncBoltRequest`` with the raw body, so
-    signature verification sees exactly what Slack signed.
+    Requests become ``AsyncBoltRequest`` with the raw body, so signature verification sees
+    exactly what Slack signed (:func:`to_bolt_request`).
     """
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        rejected = reject_malformed(request)
+        if rejected is not None:
+            return rejected
+        try:
+            bolt_request = await to_bolt_request(request)
+        except MalformedRequest:
+            return web.json_response({"error": "malformed request"}, status=400)
+        bolt_response = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(bolt_response)
 
     async def readiness() -> tuple[bool, str]:
@@ -67,6 +81,78 @@ def build_web_app(app: AsyncApp, state: AppState, *, drain_seconds: float) -> we
     web_app.on_shutdown.append(on_shutdown)
     web_app.on_cleanup.append(on_cleanup)
     return web_app
+
+
+class MalformedRequest(ValueError):
+    """A body that is neither a Slack form nor a JSON object (or not UTF-8)."""
+
+
+_SIGNATURE_HEADERS = ("X-Slack-Signature", "X-Slack-Request-Timestamp")
+
+
+def reject_malformed(request: web.Request) -> web.Response | None:
+    """Answer, before Bolt sees them, requests its signature check would crash on (then answer 200).
+
+    Slack sends each signature header once, the timestamp as a whole number, the signature in
+    ASCII. A repeated header is ambiguous (Bolt would check only the last one): 400. A timestamp
+    ``int()`` cannot read or a non-ASCII signature raises inside Bolt's check: 401, as a failed
+    signature is answered.
+    """
+    for name in _SIGNATURE_HEADERS:
+        if len(request.headers.getall(name, ())) > 1:
+            return web.json_response({"error": "malformed request"}, status=400)
+    timestamp = request.headers.get("X-Slack-Request-Timestamp")
+    if not request.headers.get("X-Slack-Signature", "").isascii() or not (timestamp is None or _is_int(timestamp)):
+        return web.json_response({"error": "invalid request"}, status=401)
+    return None
+
+
+def _is_int(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_body(raw: str, content_type: str) -> dict[str, Any]:
+    """The body as Bolt's listeners expect it: a JSON object, an interactivity ``payload``, or a form.
+
+    Unlike Bolt's own parser, which takes any form whose text contains ``payload`` for an
+    interactivity request, so that ``/fits payload`` or a command from ``#payload-team`` parsed
+    as an empty body and went unanswered, the form decides by its ``payload`` field.
+    Raises MalformedRequest for anything else.
+    """
+    if not raw:
+        return {}
+    try:
+        if content_type == "application/json" or raw.startswith("{"):
+            body = json.loads(raw)
+        else:
+            form = dict(urllib.parse.parse_qsl(raw, keep_blank_values=True))
+            body = json.loads(form["payload"]) if "payload" in form else form
+    except ValueError as err:
+        raise MalformedRequest(str(err)) from None
+    if not isinstance(body, dict):
+        raise MalformedRequest("not a JSON object")
+    return body
+
+
+async def to_bolt_request(request: web.Request) -> AsyncBoltRequest:
+    """Bolt's aiohttp adapter with napkin's :func:`parse_body`; MalformedRequest for unusable bodies."""
+    try:
+        raw = await request.text()
+    except UnicodeDecodeError:
+        raise MalformedRequest("not UTF-8") from None
+    body = parse_body(raw, request.content_type)
+    bolt_request = AsyncBoltRequest(body="", query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+    bolt_request.raw_body = raw
+    bolt_request.body = body
+    try:
+        bolt_request.context = build_async_context(AsyncBoltContext(), body)
+    except (AttributeError, TypeError, KeyError, IndexError):  # e.g. "authorizations" not a list of objects
+        raise MalformedRequest("unexpected field types") from None
+    return bolt_request
 
 
 def drain_hooks(
@@ -99,20 +185,31 @@ def drain_hooks(
 
 @web.middleware
 async def log_rejections(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """One WARNING line (method, path, status; never the body) for each non-2xx answer."""
+    """One WARNING line (method, path, status; never the body) for each non-2xx answer.
+
+    Also for aiohttp's own rejections (404, 405, 413 for a body over 1 MiB), raised as exceptions.
+    """
     started = time.perf_counter()
-    response = await handler(request)
-    if response.status >= 400 and request.path != READY_PATH:
+    try:
+        response = await handler(request)
+    except web.HTTPException as err:
+        _log_rejection(request, err.status, started)
+        raise
+    _log_rejection(request, response.status, started)
+    return response
+
+
+def _log_rejection(request: web.Request, status: int, started: float) -> None:
+    if status >= 400 and request.path != READY_PATH:
         log_fields(
             logger,
             logging.WARNING,
             "rejected",
             method=request.method,
             path=request.path,
-            status=response.status,
+            status=status,
             latency_ms=round((time.perf_counter() - started) * 1000, 2),
         )
-    return response
 
 
 # --- startup ---------------------------------------------------------------------------------
@@ -168,8 +265,16 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _load_settings() -> Settings:
+    """``load_settings()``, with a ``.env`` that is not UTF-8 reported as a SettingsError too."""
+    try:
+        return load_settings()
+    except UnicodeDecodeError as err:  # pydantic-settings reads .env as UTF-8 and lets this through
+        raise SettingsError(f".env: not UTF-8 text (byte {err.start})") from None
+
+
 def _settings_from(args: argparse.Namespace) -> Settings:
-    settings = load_settings()
+    settings = _load_settings()
     overrides = {
         key: value
         for key, value in (("napkin_host", args.host), ("port", args.port), ("napkin_mode", args.mode))
@@ -205,11 +310,22 @@ def serve(settings: Settings) -> int:
         asyncio.run(verify_credentials(settings, app.client))
     except StartupError as err:
         return _startup_failed(str(err))
+    freeze_startup_objects()
     if settings.mode == "socket":
         from bot.socket_mode import run_socket_mode
 
         return run_socket_mode(settings, app, state)
     return run_http(settings, app, state)
+
+
+def freeze_startup_objects() -> None:
+    """Move everything allocated so far (modules, the catalog, Bolt, pydantic schemas) out of the GC's sight.
+
+    Those objects live as long as the process, yet every full collection walked them all: under
+    load one took tens of milliseconds, stalling every request in flight (docs/performance.md).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def run_http(settings: Settings, app: AsyncApp, state: AppState) -> int:
@@ -255,7 +371,7 @@ def _secrets(settings: Settings) -> list[str]:
 def run_main(argv: list[str]) -> int:
     """``napkin run``: serve when any Slack credential is configured, else the local console."""
     try:
-        settings = load_settings()
+        settings = _load_settings()
     except SettingsError as err:
         return _startup_failed(str(err))
     if settings.has_slack_credentials:

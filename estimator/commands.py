@@ -13,7 +13,7 @@ from estimator.errors import EstimateError
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
-from estimator.results import FitsResult, TrainCostResult
+from estimator.results import FitsResult, TrainCostResult, trusted
 from estimator.training import TrainingJob, estimate_training
 
 CommandName = Literal["traincost", "fits", "gpus", "models", "help"]
@@ -120,16 +120,20 @@ def _traincost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> T
     if parsed.num_gpus is not None and parsed.days is not None:
         raise GrammarError("give either gpus= (how many) or days= (a deadline), not both")
     gpu = parsed.gpu or _default_gpu(catalog, defaults)
-    job = TrainingJob(
-        params=params,
-        active_params=active,
-        model=model,
-        tokens=parsed.tokens,
-        dtype=parsed.dtype,
-        mfu=parsed.mfu,
-        price=parsed.price,
-        num_gpus=parsed.num_gpus,
-        days=parsed.days,
+    # the grammar produced every value with its type: the job needs no second validation
+    job = trusted(
+        TrainingJob,
+        {
+            "params": params,
+            "active_params": active,
+            "model": model,
+            "tokens": parsed.tokens,
+            "dtype": parsed.dtype,
+            "mfu": parsed.mfu,
+            "price": parsed.price,
+            "num_gpus": parsed.num_gpus,
+            "days": parsed.days,
+        },
     )
     return estimate_training(job, gpu, defaults, tuple(catalog.accelerators.values()))
 
@@ -139,22 +143,25 @@ def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsRe
     if parsed.tokens is not None:
         raise GrammarError("`fits` takes no token count")
     gpu = parsed.gpu or _default_gpu(catalog, defaults)
-    job = FitJob(
-        params=params,
-        active_params=active,
-        model=parsed.model,
-        modes=tuple(parsed.modes) or None,
-        dtype=parsed.dtype,
-        num_gpus=parsed.num_gpus,
-        zero=parsed.zero,
-        offload=parsed.offload,
-        ctx=parsed.ctx,
-        batch=parsed.batch,
-        optimizer=parsed.optimizer,
-        rank=parsed.rank,
-        cpu_mem=parsed.cpu_mem,
-        gpu_mem=parsed.gpu_mem,
-        recompute=parsed.recompute,
+    job = trusted(  # the grammar produced every value with its type: the job needs no second validation
+        FitJob,
+        {
+            "params": params,
+            "active_params": active,
+            "model": parsed.model,
+            "modes": tuple(parsed.modes) or None,
+            "dtype": parsed.dtype,
+            "num_gpus": parsed.num_gpus,
+            "zero": parsed.zero,
+            "offload": parsed.offload,
+            "ctx": parsed.ctx,
+            "batch": parsed.batch,
+            "optimizer": parsed.optimizer,
+            "rank": parsed.rank,
+            "cpu_mem": parsed.cpu_mem,
+            "gpu_mem": parsed.gpu_mem,
+            "recompute": parsed.recompute,
+        },
     )
     return estimate_fits(job, gpu, defaults)
 

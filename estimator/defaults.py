@@ -12,9 +12,7 @@ class Defaults(BaseModel):
 
     gpu: str = Field(default="h100", description="Accelerator used when none is named.")
     mfu: float = Field(default=0.40, gt=0, le=1)
-    mfu_source: str = (
-        "MFU 40%: Llama 3 405B reached 38-43% BF16 on H100 (arXiv 2407.21783); PaLM 46%; GPT-3 21%"
-    )
+    mfu_source: str = "MFU 40%: Llama 3 405B reached 38-43% BF16 on H100 (arXiv 2407.21783); PaLM 46%; GPT-3 21%"
     flops_factor: float = Field(default=6.0, gt=0, description="FLOPs per parameter per token (Kaplan).")
     tokens_per_param: float = Field(default=20.0, gt=0, description="Chinchilla compute-optimal ratio.")
     pue: float = Field(default=1.2, ge=1.0, le=3.0, description="Data-centre power usage effectiveness.")

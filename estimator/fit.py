@@ -7,8 +7,8 @@ How each is split over GPUs, and the searches for the fewest GPUs, live in ``est
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,22 +30,28 @@ from estimator.placement import (
     Budget,
     Layout,
     Placement,
+    Placer,
     Workload,
     fewest_inference,
     fewest_training,
     first_fit_training,
     inference_layout,
     inference_offload,
-    place,
 )
 from estimator.precision import NF4_BYTES_PER_PARAM, Precision
 from estimator.quantities import format_bytes, format_count
-from estimator.results import FitsResult, Mode, Scenario, Verdict
+from estimator.results import FitsResult, Mode, Scenario, Verdict, trusted
 from estimator.shapes import Shape, assumed_shape, shape_of
 
 KV_CACHE_BYTES = 2.0  # bf16 KV cache (vLLM's default follows the 16-bit model dtype)
 DEFAULT_MODES: tuple[Mode, ...] = ("inference", "train", "lora", "qlora")
 _TRAINING_MODES: tuple[Mode, ...] = ("train", "lora", "qlora")
+_ONE_GPU: dict[Recompute, Layout] = {r: Layout(recompute=r) for r in ("none", "selective", "full")}
+_RECOMPUTATION: dict[Recompute, str] = {
+    "none": "no recomputation",
+    "selective": "selective recomputation of attention",
+    "full": "full recomputation (activation checkpointing, ≈1/3 more compute)",
+}
 
 
 class FitJob(BaseModel):
@@ -70,21 +76,66 @@ class FitJob(BaseModel):
     recompute: Recompute | None = None
 
 
-@dataclass(frozen=True)
 class _Request:
-    """The job resolved against the GPU and the defaults."""
+    """The job resolved against the GPU and the defaults, and what every scenario reuses."""
 
-    job: FitJob
-    gpu: Accelerator
-    budget: Budget
-    memory: int
-    rank: int
-    sixteen_bit: Precision
+    def __init__(
+        self, job: FitJob, gpu: Accelerator, budget: Budget, memory: int, rank: int, sixteen_bit: Precision
+    ) -> None:
+        self.job = job
+        self.gpu = gpu
+        self.budget = budget
+        self.memory = memory
+        self.rank = rank
+        self.sixteen_bit = sixteen_bit
+        self.shape: Shape = budget.shape  # the architecture's, or the one assumed from the parameter count
+        # embeddings and LM head stay 16-bit under quantization; only counted for a known architecture
+        self.unquantized_params = self.shape.embedding_params if job.model is not None else 0
+        self.usable_text = format_bytes(budget.usable)
+        self._params_text: str | None = None
+        self._adapter_params: int | None = None
+        self._kv_cache_line: str | None = None
+        self._lora_line: str | None = None
 
-    @property
-    def shape(self) -> Shape:
-        """The architecture's shape, or the one assumed from the parameter count."""
-        return self.budget.shape
+    def params_text(self) -> str:
+        """The parameter count as the assumptions print it."""
+        if self._params_text is None:
+            self._params_text = format_count(self.job.params)
+        return self._params_text
+
+    def adapter_params(self) -> int:
+        """LoRA adapter parameters at the request's rank (LoRA and QLoRA train the same adapters)."""
+        if self._adapter_params is None:
+            self._adapter_params = lora_adapter_params(self.shape, self.rank)
+        return self._adapter_params
+
+    def lora_line(self) -> str:
+        """The LoRA and QLoRA scenarios' adapter assumption (they train the same adapters)."""
+        if self._lora_line is None:
+            adapters, spec = self.adapter_params(), self.budget.spec
+            self._lora_line = (
+                f"LoRA rank {self.rank} on q, k, v, o and every MLP projection: {format_count(adapters)} adapter "
+                f"params ({adapters / self.job.params:.2%} of the model) trained with {spec.name} at "
+                f"{spec.bytes_per_param:g} bytes/param"
+            )
+        return self._lora_line
+
+    def kv_cache(self) -> int:
+        """Bytes of KV cache for ctx × batch (the same for every inference precision)."""
+        arch, budget = self.job.model, self.budget
+        if arch is not None:
+            return arch.kv_cache_bytes(budget.ctx, budget.batch, KV_CACHE_BYTES)
+        return self.shape.kv_cache_bytes(budget.ctx, budget.batch, KV_CACHE_BYTES)
+
+    def kv_cache_line(self, kv_cache: int) -> str:
+        """The inference scenarios' KV cache assumption."""
+        source = (
+            "the architecture" if self.job.model is not None else f"the assumed shape ({self.shape.kv_heads} KV heads)"
+        )
+        return (
+            f"KV cache in bf16 for {self.budget.ctx} tokens × {self.budget.batch} sequences: "
+            f"{format_bytes(kv_cache)} (2·L·a_kv·d_head·s·b·2 from {source})"
+        )
 
 
 # --- scenarios --------------------------------------------------------------------------------------
@@ -97,48 +148,20 @@ def _inference_formats(s: _Request) -> tuple[WeightFormat, ...]:
     return (s.sixteen_bit, eight_bit, Precision.INT4)
 
 
-def _unquantized_params(s: _Request) -> int:
-    """Embeddings and LM head stay 16-bit under quantization; only counted for a known architecture."""
-    return s.shape.embedding_params if s.job.model is not None else 0
-
-
-def _inference_workload(s: _Request, fmt: WeightFormat) -> Workload:
-    arch = s.job.model
-    kv_cache = (
-        arch.kv_cache_bytes(s.budget.ctx, s.budget.batch, KV_CACHE_BYTES)
-        if arch is not None
-        else s.shape.kv_cache_bytes(s.budget.ctx, s.budget.batch, KV_CACHE_BYTES)
-    )
-    return Workload(
-        mode="inference",
-        label=str(fmt),
-        weight_format=fmt,
-        weights=weight_bytes(s.job.params, fmt, _unquantized_params(s)),
-        kv_cache=kv_cache,
-    )
+def _inference_workload(s: _Request, fmt: WeightFormat, kv_cache: int) -> Workload:
+    return Workload("inference", str(fmt), fmt, weight_bytes(s.job.params, fmt, s.unquantized_params), kv_cache)
 
 
 def _training_workload(s: _Request, mode: Mode) -> Workload:
     largest = s.shape.largest_matrix
     if mode == "train":
-        return Workload(
-            mode=mode,
-            label=s.sixteen_bit.value,
-            weight_format=s.sixteen_bit,
-            weights=0,
-            trained_params=s.job.params,
-            gathered_weights=math.ceil(s.budget.spec.weight_bytes * largest),
-            gathered_grads=math.ceil(s.budget.spec.grad_bytes * largest),
-        )
+        spec = s.budget.spec
+        gathered_weights, gathered_grads = math.ceil(spec.weight_bytes * largest), math.ceil(spec.grad_bytes * largest)
+        return Workload(mode, s.sixteen_bit.value, s.sixteen_bit, 0, 0, s.job.params, gathered_weights, gathered_grads)
     base: WeightFormat = "nf4" if mode == "qlora" else s.sixteen_bit
-    return Workload(
-        mode=mode,
-        label="nf4" if mode == "qlora" else s.sixteen_bit.value,
-        weight_format=base,
-        weights=weight_bytes(s.job.params, base, _unquantized_params(s)),
-        trained_params=lora_adapter_params(s.shape, s.rank),
-        gathered_weights=math.ceil(bytes_per_param(base) * largest),
-    )
+    label = "nf4" if mode == "qlora" else s.sixteen_bit.value
+    weights = weight_bytes(s.job.params, base, s.unquantized_params)
+    return Workload(mode, label, base, weights, 0, s.adapter_params(), math.ceil(bytes_per_param(base) * largest))
 
 
 def _scenario(s: _Request, w: Workload) -> Scenario:
@@ -148,20 +171,21 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     requested: Offload = job.offload or "none"
     inference = w.mode == "inference"
     recomputes: tuple[Recompute, ...] = (job.recompute,) if job.recompute is not None else ("none", "full")
+    placer = Placer(s.budget, w)
 
     if inference:
-        at = place(s.budget, w, inference_layout(s.budget, gpus))
+        at = placer(inference_layout(s.budget, gpus))
         hit = at if at.fits(s.budget) else None
         closest = at
         recompute: Recompute = "none"
-        fewest = fewest_inference(s.budget, w)
+        fewest = fewest_inference(placer)
     else:
         stages = _zero_stages(job, requested, gpus)
-        hit, closest = first_fit_training(s.budget, w, gpus, stages=stages, offload=requested, recomputes=recomputes)
+        hit, closest = first_fit_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
         recompute = hit.layout.recompute if hit is not None else recomputes[-1]
         zero = job.zero if job.zero is not None else 3
-        fewest = fewest_training(s.budget, w, zero, requested, recompute)
-    single = place(s.budget, w, Layout(recompute=recompute))
+        fewest = fewest_training(placer, zero, requested, recompute)
+    single = placer(_ONE_GPU[recompute])
 
     verdict: Verdict
     if hit is not None:
@@ -171,7 +195,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
         else:
             verdict = "fits_one_gpu" if gpus == 1 else "fits_n_gpus"
     else:
-        offloaded = _auto_offload(s, w, gpus, recomputes) if _may_offload(s, requested, inference) else None
+        offloaded = _auto_offload(s, placer, gpus, recomputes) if _may_offload(s, requested, inference) else None
         if offloaded is not None:
             shown, verdict = offloaded, "needs_offload"
         elif given is None and fewest is not None:
@@ -180,19 +204,22 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
             shown, verdict = closest, "does_not_fit"
 
     needed = 0 if fewest is None else fewest.layout.gpus
-    return Scenario(
-        mode=w.mode,
-        dtype=w.label,
-        num_gpus=shown.layout.gpus,
-        breakdown=shown.breakdown(),
-        per_gpu_bytes=shown.per_gpu,
-        total_bytes=single.per_gpu,
-        gpus_needed=needed,
-        verdict=verdict,
-        verdict_text=_verdict_text(s, w, verdict, shown, needed),
-        strategy=_strategy(w, shown),
-        cpu_offload_bytes=shown.cpu_bytes,
-        assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=job.recompute is None),
+    return trusted(
+        Scenario,
+        {
+            "mode": w.mode,
+            "dtype": w.label,
+            "num_gpus": shown.layout.gpus,
+            "breakdown": shown.breakdown(),
+            "per_gpu_bytes": shown.per_gpu,
+            "total_bytes": single.per_gpu,
+            "gpus_needed": needed,
+            "verdict": verdict,
+            "verdict_text": _verdict_text(s, w, verdict, shown, needed),
+            "strategy": _strategy(w, shown),
+            "cpu_offload_bytes": shown.cpu_bytes,
+            "assumptions": _scenario_assumptions(s, w, shown, single, auto_recompute=job.recompute is None),
+        },
     )
 
 
@@ -216,25 +243,21 @@ def _may_offload(s: _Request, requested: Offload, inference: bool) -> bool:
     return described and s.budget.cpu_memory is not None
 
 
-def _auto_offload(s: _Request, w: Workload, gpus: int, recomputes: tuple[Recompute, ...]) -> Placement | None:
-    if w.mode == "inference":
-        return inference_offload(s.budget, w, gpus)
+def _auto_offload(s: _Request, placer: Placer, gpus: int, recomputes: tuple[Recompute, ...]) -> Placement | None:
+    if placer.workload.mode == "inference":
+        return inference_offload(placer, gpus)
     allowed: tuple[Offload, ...] = ("optimizer", "full")
     if s.job.zero is not None:
         allowed = tuple(o for o in allowed if (o == "optimizer" and s.job.zero >= 1) or s.job.zero == 3)
     for offload in allowed:
         stages = _zero_stages(s.job, offload, gpus)
-        hit, _ = first_fit_training(s.budget, w, gpus, stages=stages, offload=offload, recomputes=recomputes)
+        hit, _ = first_fit_training(placer, gpus, stages=stages, offload=offload, recomputes=recomputes)
         if hit is not None:
             return hit
     return None
 
 
 # --- words --------------------------------------------------------------------------------------------
-
-
-def _gb(value: int) -> str:
-    return format_bytes(value)
 
 
 def _strategy(w: Workload, p: Placement) -> str:
@@ -248,7 +271,7 @@ def _strategy(w: Workload, p: Placement) -> str:
         elif lay.pipeline > 1:
             parts.append(f"pipeline parallel over {lay.pipeline} GPUs (layers split)")
         if lay.cpu_weights:
-            parts.append(f"{_gb(lay.cpu_weights)} of weights in CPU memory (layers offloaded)")
+            parts.append(f"{format_bytes(lay.cpu_weights)} of weights in CPU memory (layers offloaded)")
         return ", ".join(parts)
     sharding = f"ZeRO-{lay.zero}" if lay.zero else "data parallel (no ZeRO)"
     if lay.tensor > 1 and lay.data > 1:
@@ -294,26 +317,28 @@ def _why_split(w: Workload, lay: Layout) -> str:
 
 def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, needed: int) -> str:
     name = s.gpu.name
-    share = f"{p.per_gpu / s.budget.usable:.0%} of {_gb(s.budget.usable)} usable"
     gpus = p.layout.gpus
     if verdict == "fits_one_gpu":
-        return f"Fits on 1× {name} ({share})"
+        return f"Fits on 1× {name} ({p.per_gpu / s.budget.usable:.0%} of {s.usable_text} usable)"
     if verdict == "fits_n_gpus" and s.job.num_gpus is not None:
         spare = f"; {needed} would do" if 0 < needed < gpus else ""
-        return f"Fits on {gpus}× {name} ({_gb(p.per_gpu)} per GPU, {share}){spare}"
+        share = f"{p.per_gpu / s.budget.usable:.0%} of {s.usable_text} usable"
+        return f"Fits on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU, {share}){spare}"
     if verdict == "fits_n_gpus":
-        return f"Needs {gpus}× {name}: {_why_split(w, p.layout)} ({_gb(p.per_gpu)} per GPU)"
+        return f"Needs {gpus}× {name}: {_why_split(w, p.layout)} ({format_bytes(p.per_gpu)} per GPU)"
     if verdict == "needs_offload":
-        host = f", {_gb(p.host_needed)} host RAM per node with DeepSpeed's 1.5× buffer" if w.mode != "inference" else ""
+        host = (
+            f", {format_bytes(p.host_needed)} host RAM per node with DeepSpeed's 1.5× buffer"
+            if w.mode != "inference"
+            else ""
+        )
         auto = s.job.offload in (None, "none")  # when offload was asked for, ``needed`` counts with it
         without = f"; {needed}× {name} hold it without offload" if needed and auto else ""
-        return f"Fits on {gpus}× {name} with {_gb(p.cpu_bytes)} in CPU memory{host}{without}"
+        return f"Fits on {gpus}× {name} with {format_bytes(p.cpu_bytes)} in CPU memory{host}{without}"
     if s.budget.cpu_memory is not None and p.host_needed > s.budget.cpu_memory:
-        return (
-            f"Does not fit: offload needs {_gb(p.host_needed)} host RAM per node, {_gb(s.budget.cpu_memory)} available"
-        )
+        return f"Does not fit: offload needs {format_bytes(p.host_needed)} host RAM per node, {format_bytes(s.budget.cpu_memory)} available"
     if needed:
-        return f"Does not fit on {gpus}× {name} ({_gb(p.per_gpu)} per GPU); needs {needed}"
+        return f"Does not fit on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU); needs {needed}"
     if w.mode == "inference":
         return f"Does not fit on any number of {name}: one layer per GPU is still too big at this ctx and batch"
     zero = s.job.zero
@@ -323,7 +348,7 @@ def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, need
             f"Does not fit on any number of {name} with ZeRO-{zero}, which keeps {kept} whole on every GPU (try zero=3)"
         )
     return (
-        f"Does not fit on any number of {name}: {_gb(p.activations)} of activations per GPU cannot be "
+        f"Does not fit on any number of {name}: {format_bytes(p.activations)} of activations per GPU cannot be "
         "split further (try a shorter ctx= or a smaller batch=)"
     )
 
@@ -333,28 +358,19 @@ def _scenario_assumptions(
 ) -> list[str]:
     job = s.job
     lines: list[str] = []
-    kept_16bit = _unquantized_params(s) > 0 and bytes_per_param(w.weight_format) < 2
+    kept_16bit = s.unquantized_params > 0 and bytes_per_param(w.weight_format) < 2
     if w.mode == "inference":
         lines.append(
-            f"Weights: {format_count(job.params)} params × {bytes_per_param(w.weight_format):.3g} bytes "
-            f"({w.label}) = {_gb(w.weights)}" + ("; embeddings and LM head stay 16-bit" if kept_16bit else "")
+            f"Weights: {s.params_text()} params × {bytes_per_param(w.weight_format):.3g} bytes "
+            f"({w.label}) = {format_bytes(w.weights)}" + ("; embeddings and LM head stay 16-bit" if kept_16bit else "")
         )
-        source = "the architecture" if job.model is not None else f"the assumed shape ({s.shape.kv_heads} KV heads)"
-        lines.append(
-            f"KV cache in bf16 for {s.budget.ctx} tokens × {s.budget.batch} sequences: {_gb(w.kv_cache)} "
-            f"(2·L·a_kv·d_head·s·b·2 from {source})"
-        )
+        lines.append(s.kv_cache_line(w.kv_cache))
         lines.append("Activations: one layer's prefill working set (FlashAttention), nothing kept across layers")
         return lines
     if w.mode == "train":
         lines.append(f"Full training with {s.budget.spec.description}")
     else:
-        adapters = w.trained_params
-        lines.append(
-            f"LoRA rank {s.rank} on q, k, v, o and every MLP projection: {format_count(adapters)} adapter params "
-            f"({adapters / job.params:.2%} of the model) trained with {s.budget.spec.name} at "
-            f"{s.budget.spec.bytes_per_param:g} bytes/param"
-        )
+        lines.append(s.lora_line())
         if w.mode == "qlora":
             lines.append(
                 f"Frozen base in NF4 with double quantization: {NF4_BYTES_PER_PARAM:.3f} bytes/param "
@@ -364,18 +380,13 @@ def _scenario_assumptions(
         else:
             lines.append(f"Frozen base in {w.label}: 2 bytes/param")
     recompute = shown.layout.recompute
-    how = {
-        "none": "no recomputation",
-        "selective": "selective recomputation of attention",
-        "full": "full recomputation (activation checkpointing, ≈1/3 more compute)",
-    }[recompute]
     line = (
         f"Activations (Korthikanti et al. 2022, arXiv 2205.05198) for {s.budget.ctx} tokens × "
-        f"micro-batch {s.budget.batch} per GPU, FlashAttention, fp32 logits; {how}"
+        f"micro-batch {s.budget.batch} per GPU, FlashAttention, fp32 logits; {_RECOMPUTATION[recompute]}"
     )
     if auto_recompute and recompute == "full":
         without = s.budget.activations(w.mode, shown.layout.tensor, "none")
-        line += f" — chosen because without it activations take {_gb(without)} per GPU"
+        line += f" — chosen because without it activations take {format_bytes(without)} per GPU"
     lines.append(line)
     lay = shown.layout
     if (lay.zero == 3 and lay.data > 1) or lay.offload == "full":
@@ -387,11 +398,11 @@ def _scenario_assumptions(
         kept = "fp32 gradients, optimizer state" + (" and 16-bit weights" if lay.offload == "full" else "")
         lines.append(
             f"Offload keeps {kept} in host memory; DeepSpeed asks for 1.5× that "
-            f"({_gb(shown.host_needed)} per node)"
+            f"({format_bytes(shown.host_needed)} per node)"
             + ("" if s.budget.cpu_memory is not None else " — host memory not checked: give cpu_mem=")
         )
     if single.per_gpu != shown.per_gpu or shown.layout.gpus > 1:
-        lines.append(f"On a single device it would take {_gb(single.per_gpu)}")
+        lines.append(f"On a single device it would take {format_bytes(single.per_gpu)}")
     return lines
 
 
@@ -427,11 +438,7 @@ def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
         raise EstimateError(f"{format_bytes(memory)} of GPU memory leaves nothing after the CUDA context")
     training = gpu.default_training_precision()
     sixteen_bit = training if training in (Precision.BF16, Precision.FP16) else Precision.BF16
-    degrees = tuple(
-        t
-        for t in (2**k for k in range(defaults.node_size.bit_length()))
-        if t <= defaults.node_size and shape.heads % t == 0
-    )
+    degrees = _tensor_parallel_degrees(defaults.node_size, shape.heads)
     budget = Budget(
         shape=shape,
         usable=usable,
@@ -442,10 +449,17 @@ def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
         node_size=defaults.node_size,
         spec=OPTIMIZERS[job.optimizer or "adamw"],
         tp_degrees=degrees,
+        activation_memo={},
     )
     return _Request(
         job=job, gpu=gpu, budget=budget, memory=memory, rank=job.rank or defaults.lora_rank, sixteen_bit=sixteen_bit
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _tensor_parallel_degrees(node_size: int, heads: int) -> tuple[int, ...]:
+    """Powers of two up to the node size that divide the heads."""
+    return tuple(t for t in (2**k for k in range(node_size.bit_length())) if t <= node_size and heads % t == 0)
 
 
 def _workloads(s: _Request) -> list[Workload]:
@@ -453,7 +467,8 @@ def _workloads(s: _Request) -> list[Workload]:
     workloads: list[Workload] = []
     for mode in dict.fromkeys(modes):
         if mode == "inference":
-            workloads.extend(_inference_workload(s, fmt) for fmt in _inference_formats(s))
+            kv_cache = s.kv_cache()
+            workloads.extend(_inference_workload(s, fmt, kv_cache) for fmt in _inference_formats(s))
         else:
             workloads.append(_training_workload(s, mode))
     return workloads
@@ -468,17 +483,20 @@ def estimate_fits(job: FitJob, gpu: Accelerator, defaults: Defaults) -> FitsResu
     _validate(job)
     s = _setup(job, gpu, defaults)
     scenarios = [_scenario(s, w) for w in _workloads(s)]
-    return FitsResult(
-        model=None if job.model is None else job.model.key,
-        params=job.params,
-        active_params=job.active_params,
-        gpu=gpu.key,
-        gpu_name=gpu.name,
-        gpu_memory_bytes=s.memory,
-        usable_gpu_memory_bytes=s.budget.usable,
-        cpu_memory_bytes=s.budget.cpu_memory,
-        scenarios=scenarios,
-        assumptions=_assumptions(s, defaults),
+    return trusted(
+        FitsResult,
+        {
+            "model": None if job.model is None else job.model.key,
+            "params": job.params,
+            "active_params": job.active_params,
+            "gpu": gpu.key,
+            "gpu_name": gpu.name,
+            "gpu_memory_bytes": s.memory,
+            "usable_gpu_memory_bytes": s.budget.usable,
+            "cpu_memory_bytes": s.budget.cpu_memory,
+            "scenarios": scenarios,
+            "assumptions": _assumptions(s, defaults),
+        },
     )
 
 
@@ -496,8 +514,8 @@ def _assumptions(s: _Request, defaults: Defaults) -> list[str]:
             lines.append(f"ctx {s.budget.ctx} exceeds {job.model.name}'s {job.model.max_context}-token context")
     given = " (gpu_mem= given)" if job.gpu_mem is not None else ""
     lines.append(
-        f"Usable memory = {_gb(s.memory)}{given} − {_gb(defaults.cuda_context_bytes)} CUDA context = "
-        f"{_gb(s.budget.usable)} per GPU; every component gets +{s.budget.headroom:.0%} allocator headroom; "
+        f"Usable memory = {format_bytes(s.memory)}{given} − {format_bytes(defaults.cuda_context_bytes)} CUDA context = "
+        f"{s.usable_text} per GPU; every component gets +{s.budget.headroom:.0%} allocator headroom; "
         "GB = 10⁹ bytes"
     )
     lines.append(f"Sequence length {s.budget.ctx} tokens, batch {s.budget.batch} per GPU")
@@ -518,5 +536,5 @@ def _assumptions(s: _Request, defaults: Defaults) -> list[str]:
     )
     if s.budget.cpu_memory is not None:
         source = "cpu_mem=" if job.cpu_mem is not None else "default"
-        lines.append(f"Host memory for offload: {_gb(s.budget.cpu_memory)} per node ({source})")
+        lines.append(f"Host memory for offload: {format_bytes(s.budget.cpu_memory)} per node ({source})")
     return lines

@@ -64,6 +64,7 @@ _MODE_WORDS: dict[str, Mode] = {
 }
 _SHARE_WORDS = frozenset({"share", "public", "in_channel", "channel"})
 _FILLER_WORDS = frozenset({"on", "with", "using", "for", "tokens", "params", "parameters", "of", "at", "a", "an"})
+_OPTION_SEPARATOR = re.compile(r"\s*[=:]\s*")
 _GPU_COUNT_RE = re.compile(r"^(\d{1,8})\s*[x×*]\s*(.+)$", re.IGNORECASE)
 _TRAINCOST_KEYS = frozenset({"gpus", "mfu", "price", "dtype", "days", "tokens", "params", "gpu", "model"})
 _FITS_KEYS = frozenset(
@@ -302,9 +303,8 @@ def _split(text: str) -> list[str]:
     if len(text) > MAX_TEXT_CHARS:
         raise GrammarError(f"that's {len(text)} characters; napkin reads at most {MAX_TEXT_CHARS}")
     # `gpus = 8` and `gpus: 8` read as `gpus=8`; commas between words are separators.
-    normal = re.sub(r"\s*[=:]\s*", "=", text.strip())
-    words = [w.strip(",;") for w in normal.split()]
-    words = [w for w in words if w]
+    normal = _OPTION_SEPARATOR.sub("=", text) if "=" in text or ":" in text else text
+    words = [word for word in (w.strip(",;") for w in normal.split()) if word]
     if len(words) > MAX_WORDS:
         raise GrammarError(f"that's {len(words)} words; napkin reads at most {MAX_WORDS}")
     return words

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from math import ceil
 from typing import NamedTuple
 
 from estimator.activations import Recompute, inference_activation_bytes, training_activation_bytes
@@ -23,16 +23,15 @@ from estimator.memory import (
     allocator_headroom_bytes,
     host_memory_needed,
     offload_cpu_bytes,
-    zero_state_bytes,
 )
 from estimator.results import MemoryBreakdown, Mode
 from estimator.shapes import Shape
 
 MAX_GPUS = 1_000_000  # beyond any cluster built so far: past this, "does not fit"
+_new_tuple = tuple.__new__
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):
     """What one GPU (and its node) offers, and the run's fixed settings."""
 
     shape: Shape
@@ -44,22 +43,23 @@ class Budget:
     node_size: int
     spec: OptimizerSpec
     tp_degrees: tuple[int, ...]
-    _activations: dict[tuple[bool, int, Recompute], int] = field(default_factory=dict, compare=False)
+    activation_memo: dict[tuple[bool, int, Recompute], int]
 
     def activations(self, mode: Mode, tensor: int, recompute: Recompute) -> int:
         """Activation bytes per GPU (memoised: searches ask for the same few values many times)."""
-        key = (mode == "inference", tensor, recompute)
-        if key not in self._activations:
-            self._activations[key] = (
+        inference = mode == "inference"
+        key = (inference, tensor, recompute)
+        value = self.activation_memo.get(key)
+        if value is None:
+            value = self.activation_memo[key] = (
                 inference_activation_bytes(self.shape, self.ctx, self.batch, tensor)
-                if mode == "inference"
+                if inference
                 else training_activation_bytes(self.shape, self.ctx, self.batch, recompute, tensor_parallel=tensor)
             )
-        return self._activations[key]
+        return value
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(NamedTuple):
     """One scenario before it is split: inference weights, or a frozen base plus trained parameters."""
 
     mode: Mode
@@ -89,9 +89,7 @@ class Layout(NamedTuple):
         return self.tensor * self.pipeline * self.data
 
 
-# weights, gradients, optimizer, activations, KV cache, working buffers on one GPU; host bytes over all nodes
-_Parts = tuple[int, int, int, int, int, int, int]
-_ON_GPU = 6
+ONE_GPU = Layout()
 
 
 class Placement(NamedTuple):
@@ -106,96 +104,133 @@ class Placement(NamedTuple):
     overhead: int  # allocator headroom on everything, plus ZeRO-3's gathered-matrix buffers
     cpu_bytes: int  # per node
     host_needed: int  # per node, with the buffer the offloading library asks for
-
-    @property
-    def per_gpu(self) -> int:
-        """Everything on one GPU, headroom included."""
-        return self.weights + self.gradients + self.optimizer + self.activations + self.kv_cache + self.overhead
+    per_gpu: int  # everything on one GPU, headroom included
 
     def fits(self, budget: Budget) -> bool:
         """Within usable GPU memory, and within host memory when that is known."""
         host_ok = budget.cpu_memory is None or self.host_needed <= budget.cpu_memory
         return self.per_gpu <= budget.usable and host_ok
 
+    def holds(self, budget: Budget) -> bool:
+        """What the searches ask: ``fits``, with host memory checked only when something is offloaded."""
+        if self.per_gpu > budget.usable:
+            return False
+        return budget.cpu_memory is None or not self.cpu_bytes or self.host_needed <= budget.cpu_memory
+
     def breakdown(self) -> MemoryBreakdown:
         """The public per-GPU breakdown."""
-        return MemoryBreakdown(
-            weights=self.weights,
-            gradients=self.gradients,
-            optimizer=self.optimizer,
-            activations=self.activations,
-            kv_cache=self.kv_cache,
-            overhead=self.overhead,
+        return _new_tuple(MemoryBreakdown, self[1:7])  # weights … overhead, in MemoryBreakdown's order
+
+
+class Placer:
+    """Where one workload's bytes sit for any layout on one budget: each layout placed once (a
+    scenario and its searches ask for the same few again), and a cheap check for the searches."""
+
+    __slots__ = ("_gathered", "_inference", "_placed", "_states", "budget", "workload")
+
+    def __init__(self, budget: Budget, workload: Workload) -> None:
+        self.budget = budget
+        self.workload = workload
+        self._placed: dict[Layout, Placement] = {}
+        self._inference = workload.mode == "inference"
+        spec, trained = budget.spec, workload.trained_params
+        # memory.zero_state_bytes's products: the trained parameters' weights, gradients and optimizer
+        # state before ZeRO divides them over the data-parallel ranks
+        self._states = (trained * spec.weight_bytes, trained * spec.grad_bytes, trained * spec.state_bytes)
+        self._gathered = workload.gathered_weights + workload.gathered_grads
+
+    def __call__(self, layout: Layout) -> Placement:
+        placed = self._placed.get(layout)
+        if placed is None:
+            placed = self._placed[layout] = self._place(layout, None)
+        return placed
+
+    def holds(self, layout: Layout) -> bool:
+        """``self(layout).holds(budget)``; a training split whose model states alone overflow the GPU
+        is turned down before its activations are looked up (they only add bytes)."""
+        placed = self._placed.get(layout)
+        if placed is None:
+            states = None
+            if not self._inference:
+                states = self._training_states(layout)
+                if self.overflows(states[0] + states[1] + states[2] + states[3]):
+                    return False
+            placed = self._placed[layout] = self._place(layout, states)
+        return placed.holds(self.budget)
+
+    def state_bytes(self, layout: Layout) -> int:
+        """A training split's bytes on one GPU other than activations, before the allocator headroom."""
+        weights, gradients, optimizer, buffers, _ = self._training_states(layout)
+        return weights + gradients + optimizer + buffers
+
+    def overflows(self, on_gpu: int) -> bool:
+        """Whether ``on_gpu`` bytes and their allocator headroom exceed a GPU's usable memory."""
+        return on_gpu + allocator_headroom_bytes(on_gpu, self.budget.headroom) > self.budget.usable
+
+    def _training_states(self, lay: Layout) -> tuple[int, int, int, int, int]:
+        """Weights, gradients, optimizer state and gathered-matrix buffers on one GPU, and the host
+        bytes of everything offloaded, for a training split (activations aside)."""
+        w, t, d, zero, offload = self.workload, lay.tensor, lay.data, lay.zero, lay.offload
+        # ZeRO (memory.zero_state_bytes): stage 1 shards optimizer state, 2 gradients too, 3 weights too
+        weight_states, grad_states, optimizer_states = self._states
+        optimizer = ceil(ceil(optimizer_states / (d if zero >= 1 else 1)) / t) if offload == "none" else 0
+        gradients = ceil(ceil(grad_states / (d if zero >= 2 else 1)) / t) if offload == "none" else 0
+        partitioned = zero == 3 and d > 1
+        weights = (
+            ceil(w.weights / (t * (d if partitioned else 1))) + ceil(ceil(weight_states / (d if zero >= 3 else 1)) / t)
+            if offload != "full"
+            else 0
         )
+        # ZeRO-3 and parameter offload gather each matrix (and its gradient) before use: a working buffer
+        buffers = ceil(self._gathered / t) if partitioned or offload == "full" else 0
+        cpu_total = offload_cpu_bytes(w.trained_params, self.budget.spec, offload) + (
+            w.weights if offload == "full" else 0
+        )
+        return weights, gradients, optimizer, buffers, cpu_total
+
+    def _place(self, lay: Layout, states: tuple[int, int, int, int, int] | None) -> Placement:
+        b, w, t = self.budget, self.workload, lay.tensor
+        if self._inference:
+            shards = t * min(lay.pipeline, b.shape.layers)
+            weights, gradients, optimizer = ceil((w.weights - lay.cpu_weights) / shards), 0, 0
+            kv_cache, buffers, cpu_total = ceil(w.kv_cache / shards), 0, lay.cpu_weights
+            activations = b.activations("inference", t, "none")
+        else:
+            weights, gradients, optimizer, buffers, cpu_total = states or self._training_states(lay)
+            kv_cache, activations = 0, b.activations(w.mode, t, lay.recompute)
+        on_gpu = weights + gradients + optimizer + activations + kv_cache + buffers
+        headroom = allocator_headroom_bytes(on_gpu, b.headroom)
+        cpu = host = 0
+        if cpu_total:  # host bytes per node, and what to provision (DeepSpeed's 1.5× for training offload)
+            cpu = ceil(cpu_total / ceil(lay.gpus / b.node_size))
+            host = cpu if self._inference else host_memory_needed(cpu)
+        fields = (
+            lay,
+            weights,
+            gradients,
+            optimizer,
+            activations,
+            kv_cache,
+            buffers + headroom,
+            cpu,
+            host,
+            on_gpu + headroom,
+        )
+        return _new_tuple(Placement, fields)  # Placement(*fields) without the keyword-parsing constructor
 
 
-def _inference_parts(b: Budget, w: Workload, lay: Layout) -> _Parts:
-    shards = lay.tensor * min(lay.pipeline, b.shape.layers)
-    weights = math.ceil((w.weights - lay.cpu_weights) / shards)
-    kv_cache = math.ceil(w.kv_cache / shards)
-    return weights, 0, 0, b.activations("inference", lay.tensor, "none"), kv_cache, 0, lay.cpu_weights
-
-
-def _training_parts(b: Budget, w: Workload, lay: Layout) -> _Parts:
-    t, d = lay.tensor, lay.data
-    state_w, state_g, state_o = zero_state_bytes(w.trained_params, b.spec, lay.zero, d)
-    partitioned = lay.zero == 3 and d > 1
-    params_on_gpu = lay.offload != "full"
-    states_on_gpu = lay.offload == "none"
-    weights = math.ceil(w.weights / (t * (d if partitioned else 1))) + math.ceil(state_w / t) if params_on_gpu else 0
-    gradients = math.ceil(state_g / t) if states_on_gpu else 0
-    optimizer = math.ceil(state_o / t) if states_on_gpu else 0
-    # ZeRO-3 and parameter offload gather each matrix (and its gradient) before use: a working buffer
-    gathered = partitioned or lay.offload == "full"
-    buffers = math.ceil((w.gathered_weights + w.gathered_grads) / t) if gathered else 0
-    cpu = offload_cpu_bytes(w.trained_params, b.spec, lay.offload) + (w.weights if lay.offload == "full" else 0)
-    return weights, gradients, optimizer, b.activations(w.mode, t, lay.recompute), 0, buffers, cpu
-
-
-def _parts(b: Budget, w: Workload, lay: Layout) -> _Parts:
-    return _inference_parts(b, w, lay) if w.mode == "inference" else _training_parts(b, w, lay)
-
-
-def _host_per_node(b: Budget, w: Workload, lay: Layout, cpu_total: int) -> tuple[int, int]:
-    """Host bytes per node, and what to provision (DeepSpeed's 1.5× for training offload)."""
-    if not cpu_total:
-        return 0, 0
-    cpu = math.ceil(cpu_total / math.ceil(lay.gpus / b.node_size))
-    return cpu, (cpu if w.mode == "inference" else host_memory_needed(cpu))
-
-
-def place(b: Budget, w: Workload, lay: Layout) -> Placement:
-    """Bytes per GPU and per node's host memory for ``w`` split as ``lay``."""
-    parts = _parts(b, w, lay)
-    components, buffers = parts[:5], parts[5]
-    cpu, host = _host_per_node(b, w, lay, parts[_ON_GPU])
-    overhead = buffers + allocator_headroom_bytes(sum(components) + buffers, b.headroom)
-    return Placement(lay, *components, overhead, cpu, host)
-
-
-def _per_gpu(b: Budget, parts: _Parts) -> int:
-    on_gpu = sum(parts[:_ON_GPU])
-    return on_gpu + allocator_headroom_bytes(on_gpu, b.headroom)
-
-
-def fits(b: Budget, w: Workload, lay: Layout) -> bool:
-    """``place(b, w, lay).fits(b)`` without building the placement (the searches' inner loop)."""
-    parts = _parts(b, w, lay)
-    if _per_gpu(b, parts) > b.usable:
-        return False
-    host_bytes = parts[_ON_GPU]
-    return b.cpu_memory is None or not host_bytes or _host_per_node(b, w, lay, host_bytes)[1] <= b.cpu_memory
-
-
-def _smallest(ok: Callable[[int], bool], low: int, high: int, guess: int) -> int:
-    """Smallest x in [low, high] with ok(x), for ok monotone in x and ok(high) known true, starting
-    near ``guess`` (a good guess settles it in one or two calls; a bad one costs a gallop and a bisection)."""
+def _smallest(ok: Callable[[int], bool], low: int, high: int, guess: int) -> int | None:
+    """Smallest x in [low, high] with ok(x), for ok monotone in x (None when not even ok(high)),
+    starting near ``guess``: a good guess settles it in one or two calls, a bad one costs a gallop
+    and a bisection."""
     guess = min(max(guess, low), high)
     if ok(guess):
         if guess == low or not ok(guess - 1):
             return guess
         bad, good = low - 1, guess - 1
     else:
+        if guess == high or not ok(high):
+            return None
         bad, step = guess, 1
         while guess + step < high and not ok(guess + step):
             bad, step = guess + step, step * 2
@@ -209,62 +244,74 @@ def _smallest(ok: Callable[[int], bool], low: int, high: int, guess: int) -> int
     return good
 
 
+def _training_split(tensor: int, data: int, zero: int, offload: Offload, recompute: Recompute) -> Layout:
+    return _new_tuple(Layout, (tensor, 1, data, zero, offload, recompute, 0))  # the searches build many
+
+
 def inference_layout(b: Budget, gpus: int) -> Layout:
     """``gpus`` GPUs serving: the widest tensor-parallel degree that divides the count, pipeline for the rest."""
+    if gpus == 1:
+        return ONE_GPU
     tensor = max(t for t in b.tp_degrees if gpus % t == 0)
     return Layout(tensor=tensor, pipeline=gpus // tensor)
 
 
-def fewest_inference(b: Budget, w: Workload) -> Placement | None:
+def fewest_inference(placer: Placer) -> Placement | None:
     """1, 2, 4, 8 GPUs of tensor parallelism, then pipeline stages of the widest degree."""
+    b, w = placer.budget, placer.workload
     for tensor in b.tp_degrees:
-        if fits(b, w, Layout(tensor=tensor)):
-            return place(b, w, Layout(tensor=tensor))
+        placed = placer(Layout(tensor=tensor) if tensor > 1 else ONE_GPU)
+        if placed.holds(b):
+            return placed
     tensor = b.tp_degrees[-1]
     max_stages = min(b.shape.layers, MAX_GPUS // tensor)
     room = b.usable / (1 + b.headroom) - b.activations("inference", tensor, "none")
-    if max_stages < 2 or not fits(b, w, Layout(tensor=tensor, pipeline=max_stages)):
+    if max_stages < 2:
         return None
     guess = math.ceil((w.weights + w.kv_cache) / (tensor * room)) if room > 0 else max_stages
-    stages = _smallest(lambda p: fits(b, w, Layout(tensor=tensor, pipeline=p)), 2, max_stages, guess)
-    return place(b, w, Layout(tensor=tensor, pipeline=stages))
+    stages = _smallest(lambda p: placer.holds(Layout(tensor=tensor, pipeline=p)), 2, max_stages, guess)
+    return None if stages is None else placer(Layout(tensor=tensor, pipeline=stages))
 
 
-def _fewest_data_parallel(b: Budget, w: Workload, base: Layout, most: int) -> Layout | None:
-    """The fewest data-parallel ranks, at most ``most``, each ``base.tensor`` GPUs wide, that hold the workload."""
-    if most < 1:
-        return None
-    if fits(b, w, base._replace(data=1)):
-        return base._replace(data=1)
+def _fewest_data_parallel(
+    placer: Placer, tensor: int, zero: int, offload: Offload, recompute: Recompute, *, most: int
+) -> Layout | None:
+    """The fewest data-parallel ranks, at most ``most``, each ``tensor`` GPUs wide, that hold the workload."""
+    one = _training_split(tensor, 1, zero, offload, recompute)
+    if placer.holds(one):
+        return one
     if most < 2:
         return None
-    if not fits(b, w, base._replace(data=most)):
+    # for d ≥ 2 the bytes fall with d (each sharded term is a ceiling of x/d): if the widest split's
+    # model states overflow, so does every narrower one
+    widest = placer.state_bytes(_training_split(tensor, most, zero, offload, recompute))
+    if placer.overflows(widest):
         return None
-    if most == 2:
-        return base._replace(data=2)
-    # per GPU ≈ fixed + sharded/d: the far end and d = 2 give both, and a first guess for d
-    far = _per_gpu(b, _parts(b, w, base._replace(data=most)))
-    sharded = 2 * max(0, _per_gpu(b, _parts(b, w, base._replace(data=2))) - far)
-    guess = math.ceil(sharded / (b.usable - far)) if b.usable > far else most
-    return base._replace(data=_smallest(lambda d: fits(b, w, base._replace(data=d)), 2, most, guess))
+    # per GPU ≈ fixed + sharded/d: the bytes at d = 2 and at the far end give both, and a guess for d
+    near = placer.state_bytes(_training_split(tensor, 2, zero, offload, recompute))
+    activations = placer.budget.activations(placer.workload.mode, tensor, recompute)
+    room = placer.budget.usable / (1 + placer.budget.headroom) - widest - activations
+    guess = math.ceil(2 * max(0, near - widest) / room) if room > 0 else most
+    data = _smallest(lambda d: placer.holds(_training_split(tensor, d, zero, offload, recompute)), 2, most, guess)
+    return None if data is None else _training_split(tensor, data, zero, offload, recompute)
 
 
-def fewest_training(b: Budget, w: Workload, zero: int, offload: Offload, recompute: Recompute) -> Placement | None:
+def fewest_training(placer: Placer, zero: int, offload: Offload, recompute: Recompute) -> Placement | None:
     """Fewest GPUs over tensor-parallel degrees × ZeRO data parallelism (ties: less tensor parallelism)."""
     best: Layout | None = None
-    for tensor in b.tp_degrees:
+    for tensor in placer.budget.tp_degrees:
         # only fewer GPUs than the best so far are worth finding
         most = MAX_GPUS // tensor if best is None else (best.gpus - 1) // tensor
-        base = Layout(tensor=tensor, zero=zero, offload=offload, recompute=recompute)
-        found = _fewest_data_parallel(b, w, base, most)
+        if most < 1:
+            break  # the degrees only grow from here
+        found = _fewest_data_parallel(placer, tensor, zero, offload, recompute, most=most)
         if found is not None:
             best = found
-    return None if best is None else place(b, w, best)
+    return None if best is None else placer(best)
 
 
 def first_fit_training(
-    b: Budget,
-    w: Workload,
+    placer: Placer,
     gpus: int,
     *,
     stages: tuple[int, ...],
@@ -274,25 +321,27 @@ def first_fit_training(
     """The first split of ``gpus`` GPUs that fits, preferring less recomputation, then less tensor
     parallelism, then less ZeRO sharding (less communication); and the split with the least memory
     per GPU, to show when none fits."""
-    tried: list[tuple[int, Layout]] = []
+    b = placer.budget
+    tensors = [t for t in b.tp_degrees if gpus % t == 0] if gpus > 1 else [1]
+    tried: list[Placement] = []
     for recompute in recomputes:
-        for tensor in (t for t in b.tp_degrees if gpus % t == 0):
+        for tensor in tensors:
             for zero in stages:
-                layout = Layout(tensor=tensor, data=gpus // tensor, zero=zero, offload=offload, recompute=recompute)
-                if fits(b, w, layout):
-                    placed = place(b, w, layout)
+                placed = placer(_training_split(tensor, gpus // tensor, zero, offload, recompute))
+                if placed.holds(b):
                     return placed, placed
-                tried.append((_per_gpu(b, _parts(b, w, layout)), layout))
-    return None, place(b, w, min(tried, key=lambda pair: pair[0])[1])
+                tried.append(placed)
+    return None, min(tried, key=lambda placed: placed.per_gpu)
 
 
-def inference_offload(b: Budget, w: Workload, gpus: int) -> Placement | None:
+def inference_offload(placer: Placer, gpus: int) -> Placement | None:
     """Keep what fits of the weights on ``gpus`` GPUs and the rest in host memory, if the host holds it."""
+    b, w = placer.budget, placer.workload
     layout = inference_layout(b, gpus)
     shards = layout.tensor * min(layout.pipeline, b.shape.layers)
     cpu = 0
     for _ in range(4):  # the headroom's rounding can leave a few bytes over: converge on them
-        placed = place(b, w, layout._replace(cpu_weights=cpu))
+        placed = placer(layout._replace(cpu_weights=cpu))
         if placed.per_gpu <= b.usable:
             return placed if placed.fits(b) else None
         if cpu >= w.weights:

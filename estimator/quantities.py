@@ -17,7 +17,8 @@ _DAYS_PER_UNIT = {"h": 1 / 24, "d": 1.0, "w": 7.0, "mo": 30.4375, "y": 365.25}
 
 
 def _number(text: str) -> float | None:
-    if not text or text in {".", ","} or not any(c.isdigit() for c in text):
+    # ``text`` matched _NUMBER (digits , . e + -): it holds a digit iff stripping the rest leaves some
+    if not text.strip(",.eE+-"):
         return None
     value = float(text.replace(",", ""))
     return value if math.isfinite(value) else None
@@ -91,24 +92,26 @@ def parse_int(text: str) -> int | None:
 # --- formatting ---------------------------------------------------------------------------------
 
 _COUNT_UNITS = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
+_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
 def _trim(value: float, digits: int) -> str:
-    text = f"{value:.{digits}f}"
+    text = "%.*f" % (digits, value)  # noqa: UP031 - a third faster than an f-string with a nested spec
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def format_count(value: float, digits: int = 3) -> str:
     """4.05e11 → ``405B``; 8.03e9 → ``8.03B``; 1.5e13 → ``15T`` (3 significant digits)."""
-    rounded = float(f"{value:.{digits}g}")  # round first so 999_999 becomes 1M, not 1000k
-    for scale, unit in _COUNT_UNITS:
-        if abs(rounded) >= scale:
-            return f"{_significant(rounded / scale, digits)}{unit}"
-    return _significant(rounded, digits) if rounded else "0"
-
-
-def _significant(value: float, digits: int) -> str:
-    return _trim(value, max(0, digits - 1 - math.floor(math.log10(abs(value)))))
+    rounded = float("%.*g" % (digits, value))  # noqa: UP031 - round first so 999_999 becomes 1M, not 1000k
+    magnitude, unit = abs(rounded), ""
+    for scale, name in _COUNT_UNITS:
+        if magnitude >= scale:
+            rounded, magnitude, unit = rounded / scale, magnitude / scale, name
+            break
+    if not rounded:
+        return "0"
+    return _trim(rounded, max(0, digits - 1 - math.floor(math.log10(magnitude)))) + unit
 
 
 def format_flops(value: float) -> str:
@@ -123,19 +126,12 @@ def format_rate(flops_per_second: float) -> str:
 
 def format_bytes(value: float, binary: bool = False) -> str:
     """4e10 → ``40.0 GB`` (decimal, as GPU vendors label memory) or ``37.3 GiB`` with ``binary``."""
-    base, units = (
-        (1024.0, ("B", "KiB", "MiB", "GiB", "TiB", "PiB"))
-        if binary
-        else (
-            1000.0,
-            ("B", "kB", "MB", "GB", "TB", "PB"),
-        )
-    )
+    base, units = (1024.0, _BINARY_UNITS) if binary else (1000.0, _DECIMAL_UNITS)
     scaled, index = float(value), 0
-    while abs(scaled) >= base and index < len(units) - 1:
+    while abs(scaled) >= base and index < 5:
         scaled /= base
         index += 1
-    return f"{scaled:.0f} {units[0]}" if index == 0 else f"{scaled:.1f} {units[index]}"
+    return f"{scaled:.0f} B" if index == 0 else f"{scaled:.1f} {units[index]}"
 
 
 def format_usd(value: float) -> str:

@@ -8,12 +8,13 @@ al. 2020, arXiv 2001.08361, §2.1) at the aspect ratio h ≈ 128·L that GPT-3 6
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from estimator.architecture import ModelArch
+from estimator.architecture import ModelArch, remembered
 
 ASSUMED_HEAD_DIM = 128
 ASSUMED_VOCAB = 32_000  # Llama 1/2 and Mistral's tokenizer
@@ -75,6 +76,10 @@ class Shape(BaseModel):
 
 def shape_of(arch: ModelArch) -> Shape:
     """The shape of a preset. MLA attention is described by its decompressed per-head widths."""
+    return remembered(arch, "shape", lambda: _shape_of(arch))
+
+
+def _shape_of(arch: ModelArch) -> Shape:
     if arch.mla is not None:
         mla = arch.mla
         qk = arch.heads * (mla.qk_nope_head_dim + mla.qk_rope_head_dim)
@@ -108,6 +113,7 @@ def shape_of(arch: ModelArch) -> Shape:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def assumed_shape(params: int) -> Shape:
     """A GPT-style shape for ``params`` parameters: 12·L·h² ≈ N with h ≈ 128·L, head dim 128,
     GeLU MLP of 4h, 8 KV heads, vocabulary 32000. 20B → L=44, h=6144; 405B → L=126, h=16384."""

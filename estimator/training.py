@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,6 +19,8 @@ HOURS_PER_DAY = 24
 # Precisions a training run's matmuls can use; int8/int4 are storage formats for inference.
 TRAINING_PRECISIONS = (Precision.BF16, Precision.FP16, Precision.FP8, Precision.FP4, Precision.TF32, Precision.FP32)
 _SIXTEEN_BIT = (Precision.BF16, Precision.FP16)
+BF16, FP16 = Precision.BF16, Precision.FP16
+_new_row = tuple.__new__  # GpuCostRow from its fields in order, skipping the keyword-parsing constructor
 
 
 class TrainingJob(BaseModel):
@@ -86,21 +88,15 @@ def _gpu_hours(flops: float, peak_flops: float, mfu: float) -> float:
     return flops / (peak_flops * mfu) / SECONDS_PER_HOUR
 
 
-def _comparison_row(gpu: Accelerator, dtype: Precision, flops: float, mfu: float) -> GpuCostRow:
-    peak = gpu.dense_tflops[dtype] * 1e12  # training_precision only returns supported precisions
-    hours = _gpu_hours(flops, peak, mfu)
-    price = gpu.price
-    # built from already-validated catalog values: skip re-validation (dozens of rows per answer)
-    return GpuCostRow.model_construct(
-        gpu=gpu.key,
-        name=gpu.name,
-        dtype=dtype,
-        peak_flops=peak,
-        gpu_hours=hours,
-        price_per_gpu_hour=None if price is None else price.usd_per_hour,
-        cost_usd=None if price is None else hours * price.usd_per_hour,
-        price_source=None if price is None else f"{price.provider}, {price.as_of}",
-    )
+def _comparison_precision(tflops: Mapping[Precision, float], requested: Precision | None) -> Precision | None:
+    """``training_precision`` for one comparison row, None where the GPU cannot train at ``requested``
+    (a training precision: compare_fleet checks that once for the whole fleet)."""
+    if requested is None:  # bf16, else fp16, else fp32: Accelerator validates that one of them is there
+        return BF16 if BF16 in tflops else FP16 if FP16 in tflops else Precision.FP32
+    if requested in tflops:
+        return requested
+    other = FP16 if requested is BF16 else BF16 if requested is FP16 else None
+    return other if other is not None and other in tflops else None
 
 
 def compare_fleet(
@@ -108,14 +104,33 @@ def compare_fleet(
 ) -> list[GpuCostRow]:
     """The job on every accelerator that can train at the requested precision: priced rows first,
     cheapest first, then unpriced rows by GPU-hours."""
-    rows = []
-    for gpu in fleet:
-        try:
-            dtype, _ = training_precision(gpu, requested)
-        except EstimateError:
+    if requested is not None and requested not in TRAINING_PRECISIONS:
+        return []
+    # sorting (cost, hours, fleet position) tuples orders rows as a stable sort on cost, then hours
+    priced: list[tuple[float, float, int, GpuCostRow]] = []
+    unpriced: list[tuple[float, int, GpuCostRow]] = []
+    for index, gpu in enumerate(fleet):
+        tflops = gpu.dense_tflops
+        dtype = _comparison_precision(tflops, requested)
+        if dtype is None:
             continue
-        rows.append(_comparison_row(gpu, dtype, flops, mfu))
-    return sorted(rows, key=lambda r: (r.cost_usd is None, r.cost_usd or 0.0, r.gpu_hours))
+        peak = tflops[dtype] * 1e12
+        hours = flops / (peak * mfu) / SECONDS_PER_HOUR
+        price = gpu.price
+        if price is None:
+            unpriced.append(
+                (hours, index, _new_row(GpuCostRow, (gpu.key, gpu.name, dtype, peak, hours, None, None, None)))
+            )
+        else:
+            usd = price.usd_per_hour
+            cost = hours * usd
+            source = f"{price.provider}, {price.as_of}"
+            priced.append(
+                (cost, hours, index, _new_row(GpuCostRow, (gpu.key, gpu.name, dtype, peak, hours, usd, cost, source)))
+            )
+    priced.sort()
+    unpriced.sort()
+    return [entry[-1] for entry in priced] + [entry[-1] for entry in unpriced]
 
 
 def estimate_training(

@@ -2,23 +2,32 @@
 
 An aiohttp server on 127.0.0.1 (ephemeral port) that records every request (path, headers,
 JSON or form body) for assertions, and can be told to fail: a status (429 with Retry-After,
-500…), a delay, for the next N calls of one method.
+500…), a delay, or a dropped connection (after reading the request), for the next N calls of one
+method.
 
 * ``POST /api/<method>``: ``auth.test`` and ``chat.postMessage`` answer like Slack; ``apps.connections.open``
   returns this server's WebSocket URL; anything else ``{"ok": true}``.
 * ``POST /hooks/<anything>``: a ``response_url`` receiver.
 * ``GET /link``: Socket Mode: sends ``hello``, then the envelopes tests push; records the acks.
+
+Slack's other side, what it sends: signed request helpers and :class:`NapkinProcess`, which runs
+``napkin serve`` in a subprocess and posts to it like Slack does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import sys
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import WSMsgType, web
 
 BOT_USER_ID = "UBOT"
@@ -51,6 +60,7 @@ class Fault:
     delay: float = 0.0
     retry_after: int | None = None
     error: str | None = None  # HTTP 200 with {"ok": false, "error": error}
+    disconnect: bool = False  # read the request, then close the connection without answering
     times: int = 1
 
 
@@ -109,6 +119,13 @@ class SlackStandIn:
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` normally, after ``seconds``."""
         self._faults.setdefault(method, []).append(Fault(delay=seconds, times=times))
+
+    def drop(self, method: str, *, times: int = 1) -> None:
+        """Read the next ``times`` calls of ``method``, then close the connection unanswered.
+
+        The caller cannot tell whether the request took effect (Slack may have posted it).
+        """
+        self._faults.setdefault(method, []).append(Fault(disconnect=True, times=times))
 
     def _next_fault(self, method: str) -> Fault | None:
         queue = self._faults.get(method) or []
@@ -174,6 +191,11 @@ class SlackStandIn:
         fault = self._next_fault(method)
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault is not None and fault.disconnect:
+            if request.transport is not None:
+                request.transport.close()
+            await self._finish(index)
+            return web.Response(status=200)  # never sent: the connection is gone
         if fault is not None and fault.error is not None:
             response = web.json_response({"ok": False, "error": fault.error})
         elif fault is not None and fault.status != 200:
@@ -349,3 +371,103 @@ def block_actions_body(value: str, *, response_url: str, user_id: str = USER_ID)
             }
         ],
     }
+
+
+# --- napkin serve in a subprocess ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (a child process binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class NapkinProcess:
+    """``python -m bot.serve`` on 127.0.0.1:``port`` with ``env``; its stdout and stderr go to ``log_path``.
+
+    ``env`` is the whole child environment (PORT and NAPKIN_HOST are set here). Use as an async
+    context manager: entering starts it and waits for ``/readyz``, leaving kills it if still running.
+    """
+
+    def __init__(self, env: Mapping[str, str], *, port: int, log_path: Path, cwd: Path) -> None:
+        self.env = {**env, "PORT": str(port), "NAPKIN_HOST": "127.0.0.1"}
+        self.base = f"http://127.0.0.1:{port}"
+        self.log_path = log_path
+        self.cwd = cwd
+        self.process: asyncio.subprocess.Process | None = None
+        self.session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> NapkinProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def start(self, within: float = 20.0) -> None:
+        """Spawn, then poll ``/readyz`` until it answers 200 (fails if the process exits first)."""
+        with self.log_path.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.serve", cwd=self.cwd, env=self.env, stdout=log, stderr=log
+            )
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            assert self.process.returncode is None, f"napkin serve exited early: {self.log_text()}"
+            try:
+                async with self.session.get(f"{self.base}/readyz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.05)  # the process is starting: nothing to wait on but the port
+        raise AssertionError(f"napkin serve not ready within {within} s: {self.log_text()}")
+
+    async def close(self) -> None:
+        """Kill the process if it is still running; close the client session."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        if self.session is not None:
+            await self.session.close()
+
+    async def post(
+        self,
+        body: str | bytes,
+        content_type: str | None = "application/x-www-form-urlencoded",
+        *,
+        secret: str = SIGNING_SECRET,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, str]:
+        """POST ``body`` to /slack/events signed with ``secret`` (``headers`` added after signing)."""
+        assert self.session is not None
+        text = body.decode() if isinstance(body, bytes) else body
+        all_headers = {**signed_headers(text, secret=secret), **(headers or {})}
+        if content_type is not None:
+            all_headers["Content-Type"] = content_type
+        async with self.session.post(f"{self.base}/slack/events", data=body, headers=all_headers) as response:
+            return response.status, await response.text()
+
+    async def command(self, command: str, text: str, **fields: str) -> tuple[int, dict[str, Any]]:
+        """A signed slash command; the status and the JSON answer (``{}`` if there is none)."""
+        status, raw = await self.post(urllib.parse.urlencode(slash_form(command, text, **fields)))
+        return status, json.loads(raw) if raw.startswith("{") else {}
+
+    def terminate(self) -> None:
+        """SIGTERM."""
+        assert self.process is not None
+        self.process.terminate()
+
+    async def wait(self, within: float = 30.0) -> int:
+        """The exit status, once the process has exited."""
+        assert self.process is not None
+        return await asyncio.wait_for(self.process.wait(), within)
+
+    def log_text(self) -> str:
+        """Everything the process wrote so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def json_lines(self) -> list[dict[str, Any]]:
+        """Its JSON log lines (NAPKIN_LOG_FORMAT=json), parsed."""
+        return [json.loads(line) for line in self.log_text().splitlines() if line.startswith("{")]
