@@ -7,6 +7,7 @@ Only what a command needs is imported, so ``napkin traincost …`` starts about 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -70,16 +71,35 @@ def _server_command(command: str, rest: list[str]) -> int:
     return health_main(rest)
 
 
+# The settings an estimate reads; without any of them (and no .env) the CLI skips pydantic-settings.
+_ESTIMATE_SETTINGS = frozenset(
+    {"NAPKIN_DEFAULT_GPU", "NAPKIN_MFU", "NAPKIN_CATALOG", "NAPKIN_PUE", "NAPKIN_GRID_KG_PER_KWH"}
+)
+
+
+def _needs_settings() -> bool:
+    # pydantic-settings matches names case-insensitively and also reads ./.env.
+    return any(name.upper() in _ESTIMATE_SETTINGS for name in os.environ) or os.path.isfile(".env")
+
+
 def _estimate(command: str, text: str, as_json: bool) -> int:
     from config.catalogs import CatalogError, cached_catalog
-    from config.settings import SettingsError, load_settings
     from estimator.commands import UsageError, execute
+    from estimator.defaults import Defaults
 
     try:
-        settings = load_settings()
-        catalog = cached_catalog(settings.catalog_path)
-        defaults = settings.defaults()
-    except (SettingsError, CatalogError) as err:
+        if _needs_settings():
+            from config.settings import SettingsError, load_settings
+
+            try:
+                settings = load_settings()
+            except SettingsError as err:
+                print(f"napkin: {err}", file=sys.stderr)
+                return 2
+            catalog, defaults = cached_catalog(settings.catalog_path), settings.defaults()
+        else:
+            catalog, defaults = cached_catalog(None), Defaults()
+    except CatalogError as err:
         print(f"napkin: {err}", file=sys.stderr)
         return 2
     try:
