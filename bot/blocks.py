@@ -373,7 +373,8 @@ def _row_cost(row: GpuCostRow) -> float:
 def _fits(r: FitsResult) -> tuple[str, list[Block]]:
     subject = r.model if r.model else f"{format_count(r.params)} params"
     about = [
-        f"*{escape_mrkdwn(r.gpu_name)}*: {format_bytes(r.gpu_memory_bytes)} per GPU, "
+        f"*{escape_mrkdwn(r.gpu_name)}*: {format_bytes(r.gpu_memory_bytes)} "
+        f"({format_bytes(r.gpu_memory_bytes, binary=True)}) visible per GPU, "
         f"{format_bytes(r.usable_gpu_memory_bytes)} usable after the runtime reserve"
     ]
     if r.active_params != r.params:
@@ -418,10 +419,10 @@ def _fits_table(r: FitsResult) -> list[str]:
     labels = [f"{mode_label(s.mode)} {s.dtype}" for s in rows]
     label_width = max(len("GB per GPU"), *(len(label) for label in labels))
     head = "".join(f"{short:>7}" for _, short, _, _ in _COMPONENTS)
-    lines = [f"{'GB per GPU':<{label_width}}{head}  {'total':>6}  GPUs"]
+    lines = [f"{'GB per GPU':<{label_width}} {head}  {'total':>6}  GPUs"]
     for label, s in zip(labels, rows, strict=True):
         cells = "".join(f"{format_gb(getattr(s.breakdown, field)):>7}" for field, _, _, _ in _COMPONENTS)
-        lines.append(f"{label:<{label_width}}{cells}  {format_gb(s.per_gpu_bytes):>6}  {s.num_gpus:>4}")
+        lines.append(f"{label:<{label_width}} {cells}  {format_gb(s.per_gpu_bytes):>6}  {s.num_gpus:>4}")
     if len(r.scenarios) > len(rows):
         lines.append(f"… {len(r.scenarios) - len(rows)} more scenarios")
     lines.append("")

@@ -50,7 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _server_command(command, rest)
     as_json = "--json" in rest
     words = [w for w in rest if w != "--json"]
-    return _estimate(command, " ".join(words), as_json)
+    try:
+        return _estimate(command, " ".join(words), as_json)
+    except BrokenPipeError:
+        # `napkin … | head` closed the pipe: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _server_command(command: str, rest: list[str]) -> int:

@@ -1,6 +1,6 @@
 """Block Kit rendering: golden answers, Slack's limits, the share button, escaping of user text.
 
-Goldens live in tests/golden/*.json; ``NAPKIN_UPDATE_GOLDEN=1 pytest tests/test_blocks.py``
+Goldens live in tests/golden/*.json; ``UPDATE_GOLDEN=1 pytest tests/test_blocks.py``
 rewrites them (review the diff before committing).
 """
 
@@ -68,12 +68,12 @@ ALL_CASES = {**GOLDEN_CASES, **OTHER_CASES}
 
 
 def assert_matches_golden(name: str, message: SlackMessage) -> None:
-    """Compare with tests/golden/<name>.json, or rewrite it when NAPKIN_UPDATE_GOLDEN=1."""
+    """Compare with tests/golden/<name>.json, or rewrite it when UPDATE_GOLDEN=1."""
     path = GOLDEN_DIR / f"{name}.json"
     rendered = {"text": message.text, "blocks": message.blocks}
-    if os.environ.get("NAPKIN_UPDATE_GOLDEN") == "1":
+    if os.environ.get("UPDATE_GOLDEN") == "1":
         path.write_text(json.dumps(rendered, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert path.exists(), f"{path} is missing: run NAPKIN_UPDATE_GOLDEN=1 pytest tests/test_blocks.py"
+    assert path.exists(), f"{path} is missing: run UPDATE_GOLDEN=1 pytest tests/test_blocks.py"
     assert json.loads(path.read_text(encoding="utf-8")) == rendered
 
 

@@ -131,3 +131,17 @@ def test_catalog_override_reprices_a_gpu(tmp_path: Path) -> None:
     doc = json.loads(run.stdout)
     assert doc["price_per_gpu_hour"] == 1.0
     assert doc["cost_usd"] == pytest.approx(doc["gpu_hours"])
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    """`napkin … | head` style: the reader is gone before napkin writes; no traceback, exit 0."""
+    exe = Path(sys.executable).with_name("napkin")
+    with subprocess.Popen(
+        [str(exe), "traincost", "405B", "15T", "a100"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        proc.stdout.close()
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert "Traceback" not in err
+    assert "BrokenPipe" not in err
