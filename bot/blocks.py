@@ -29,7 +29,7 @@ from estimator.commands import CommandName, GpuListing, HelpTopic, ModelListing,
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
 from estimator.quantities import format_bytes, format_count, format_days, format_flops, format_rate, format_usd
-from estimator.results import FitsResult, GpuCostRow, Scenario, TrainCostResult, Verdict
+from estimator.results import FitsResult, GpuCostRow, MemoryBreakdown, Scenario, TrainCostResult, Verdict
 
 Block = dict[str, Any]
 
@@ -302,7 +302,7 @@ def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
         compute += f"\n_tokens assumed: {r.tokens / r.params:.3g} per param (Chinchilla)_"
     achieved = format_rate(r.peak_flops * r.mfu)
     throughput = (
-        f"*Throughput per GPU*\n{format_rate(r.peak_flops)} {r.dtype.value} dense peak\n× {r.mfu:.0%} MFU = {achieved}"
+        f"*Throughput per GPU*\n{format_rate(r.peak_flops)} {r.dtype} dense peak\n× {r.mfu:.0%} MFU = {achieved}"
     )
     hours = f"*GPU-hours*\n{format_count(r.gpu_hours)}\non {escape_mrkdwn(r.gpu_name)}"
     sizing = {
@@ -355,7 +355,7 @@ def _comparison_lines(r: TrainCostResult) -> list[str]:
         cost = format_usd(row.cost_usd) if row.cost_usd is not None else "no price"
         drawn = bar(row.cost_usd, scale, _BAR_WIDTH) if row.cost_usd is not None else ""
         lines.append(
-            f"{mark} {row.gpu:<{key_width}}  {row.dtype.value:<5}  {cost:>8}  {format_count(row.gpu_hours):>9}"
+            f"{mark} {row.gpu:<{key_width}}  {row.dtype:<5}  {cost:>8}  {format_count(row.gpu_hours):>9}"
             f"  {drawn}".rstrip()
         )
     if len(ordered) > len(shown):
@@ -392,16 +392,22 @@ def _fits(r: FitsResult) -> tuple[str, list[Block]]:
     scenario_assumptions = (a for s in r.scenarios for a in s.assumptions)
     blocks.extend(_context(_assumption_lines([*r.assumptions, *scenario_assumptions])))
     verdicts = "; ".join(
-        f"{mode_label(s.mode)} {s.dtype}: {format_bytes(s.per_gpu_bytes)}/GPU × {s.num_gpus}, {s.verdict_text}"
+        f"{mode_label(s.mode)} {s.dtype}: {format_bytes(_shown(s)[2])}/GPU × {_shown(s)[0]}, {s.verdict_text}"
         for s in shown
     )
     return escape_mrkdwn(f"{subject} on {r.gpu_name}: {verdicts}"), blocks
 
 
+def _shown(s: Scenario) -> tuple[int, MemoryBreakdown, int]:
+    """GPU count, per-GPU breakdown and per-GPU bytes of the layout the verdict describes."""
+    if s.plan is not None:
+        return s.plan.num_gpus, s.plan.breakdown, s.plan.per_gpu_bytes
+    return s.num_gpus, s.breakdown, s.per_gpu_bytes
+
+
 def _scenario_field(s: Scenario) -> str:
-    per_gpu = f"{format_bytes(s.per_gpu_bytes)} per GPU" + (
-        f" × {format_gpus(s.num_gpus)}" if s.num_gpus > 1 else " on 1 GPU"
-    )
+    gpus, _, per_gpu_bytes = _shown(s)
+    per_gpu = f"{format_bytes(per_gpu_bytes)} per GPU" + (f" × {format_gpus(gpus)}" if gpus > 1 else " on 1 GPU")
     lines = [
         f"*{mode_label(s.mode)} · {escape_mrkdwn(s.dtype)}*",
         f"{_VERDICT_EMOJI[s.verdict]} {per_gpu}",
@@ -420,20 +426,21 @@ def _fits_table(r: FitsResult) -> list[str]:
     label_width = max(len("GB per GPU"), *(len(label) for label in labels))
     head = "".join(f"{short:>7}" for _, short, _, _ in _COMPONENTS)
     lines = [f"{'GB per GPU':<{label_width}} {head}  {'total':>6}  GPUs"]
-    for label, s in zip(labels, rows, strict=True):
-        cells = "".join(f"{format_gb(getattr(s.breakdown, field)):>7}" for field, _, _, _ in _COMPONENTS)
-        lines.append(f"{label:<{label_width}} {cells}  {format_gb(s.per_gpu_bytes):>6}  {s.num_gpus:>4}")
+    layouts = [_shown(s) for s in rows]
+    for label, (gpus, breakdown, per_gpu) in zip(labels, layouts, strict=True):
+        cells = "".join(f"{format_gb(getattr(breakdown, field)):>7}" for field, _, _, _ in _COMPONENTS)
+        lines.append(f"{label:<{label_width}} {cells}  {format_gb(per_gpu):>6}  {gpus:>4}")
     if len(r.scenarios) > len(rows):
         lines.append(f"… {len(r.scenarios) - len(rows)} more scenarios")
     lines.append("")
     usable = r.usable_gpu_memory_bytes
-    scale = float(max(usable, *(s.breakdown.total for s in rows)))
+    scale = float(max(usable, *(breakdown.total for _, breakdown, _ in layouts)))
     at = marker_position(usable, scale, _FIT_BAR_WIDTH)
     lines.append(f"{'':<{label_width}} {'':<{at}}▼ usable {format_bytes(usable)}")
-    for label, s in zip(labels, rows, strict=True):
-        parts = [(float(getattr(s.breakdown, field)), fill) for field, _, _, fill in _COMPONENTS]
+    for label, (_, breakdown, per_gpu) in zip(labels, layouts, strict=True):
+        parts = [(float(getattr(breakdown, field)), fill) for field, _, _, fill in _COMPONENTS]
         drawn = with_marker(stacked(parts, scale, _FIT_BAR_WIDTH), at, _FIT_BAR_WIDTH)
-        lines.append(f"{label:<{label_width}} {drawn} {format_bytes(s.per_gpu_bytes)}")
+        lines.append(f"{label:<{label_width}} {drawn} {format_bytes(per_gpu)}")
     legend = "  ".join(f"{fill} {legend}" for _, _, legend, fill in _COMPONENTS)
     lines.append(f"{legend}  │ usable")
     return lines

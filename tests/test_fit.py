@@ -119,11 +119,17 @@ def test_fits_20b_full_training_needs_320_gb_of_model_states_and_5_h100s() -> No
     assert train.total_bytes > 320 * GB
     assert train.verdict == "fits_n_gpus"
     assert train.gpus_needed == 5
-    assert train.num_gpus == 5
+    # The contract: num_gpus is the count asked about (1), its breakdown the single-GPU picture ...
+    assert train.num_gpus == 1
+    states = train.breakdown.weights + train.breakdown.gradients + train.breakdown.optimizer
+    assert states == 16 * 20 * GB
+    # ... and the plan is the fewest-GPU layout the verdict describes.
+    assert train.plan is not None
+    assert train.plan.num_gpus == 5
     assert train.strategy.startswith("ZeRO-3 over 5 GPUs")
     assert train.verdict_text.startswith("Needs 5× H100-SXM: ZeRO-3 shards weights, gradients and optimizer")
-    assert train.breakdown.optimizer == 12 * 20 * GB // 5
-    assert train.per_gpu_bytes <= _fits(_job(20e9)).usable_gpu_memory_bytes
+    assert train.plan.breakdown.optimizer == 12 * 20 * GB // 5
+    assert train.plan.per_gpu_bytes <= _fits(_job(20e9)).usable_gpu_memory_bytes
     assert any("16 bytes/param" in line for line in train.assumptions)
 
 
@@ -201,7 +207,10 @@ def test_llama_70b_inference_tensor_parallel_and_int4_on_one_gpu() -> None:
     assert bf16.gpus_needed == 2
     assert bf16.verdict == "fits_n_gpus"
     assert bf16.strategy == "tensor parallel over 2 GPUs"
-    assert bf16.breakdown.weights == math.ceil(2 * 70_553_706_496 / 2)
+    assert bf16.num_gpus == 1
+    assert bf16.breakdown.weights == 2 * 70_553_706_496
+    assert bf16.plan is not None
+    assert bf16.plan.breakdown.weights == math.ceil(2 * 70_553_706_496 / 2)
     assert int4.verdict == "fits_one_gpu"
 
 
@@ -417,3 +426,16 @@ def test_split_never_loses_bytes(params: int, gpus: int) -> None:
         if s.verdict == "fits_one_gpu":
             assert s.num_gpus == 1
             assert s.per_gpu_bytes <= result.usable_gpu_memory_bytes
+
+
+def test_scenarios_report_the_gpu_count_asked_about_and_plan_the_rest() -> None:
+    """JSON contract: num_gpus is 1 unless gpus= is given; breakdown is per GPU at that count."""
+    for scenario in _fits(_job(LLAMA_405B)).scenarios:
+        assert scenario.num_gpus == 1
+        assert scenario.per_gpu_bytes == scenario.breakdown.total
+        if scenario.plan is not None:
+            assert scenario.plan.num_gpus == scenario.gpus_needed > 1
+            assert scenario.plan.per_gpu_bytes == scenario.plan.breakdown.total
+    for scenario in _fits(_job(LLAMA_405B, num_gpus=16)).scenarios:
+        assert scenario.num_gpus == 16
+        assert scenario.plan is None or scenario.verdict == "does_not_fit"
