@@ -89,14 +89,14 @@ def training_activation_bytes(
     kinds = _layers(shape, seq, batch, t=t, sp=t > 1, flash=flash or recompute == "selective")
     if recompute == "full":
         checkpoints = (shape.layers - 1) * math.ceil(_CHECKPOINT_PER_HIDDEN * seq * batch * shape.hidden / t)
-        body = checkpoints + max(per_layer for per_layer, _ in kinds)
+        body = checkpoints + max(kinds)[0]  # the widest layer's working set
     else:
-        body = sum(per_layer * count for per_layer, count in kinds)
+        body = sum([per_layer * count for per_layer, count in kinds])
     return body + logits_bytes(seq, batch, shape.vocab, t)
 
 
 def inference_activation_bytes(shape: Shape, seq: int, batch: int, tensor_parallel: int = 1) -> int:
     """Transient working set while serving: one layer's activations for a prefill of ``seq`` tokens
     (FlashAttention; nothing is kept across layers) plus fp32 logits for the last token."""
-    widest = max(per_layer for per_layer, _ in _layers(shape, seq, batch, t=tensor_parallel, sp=False, flash=True))
+    widest = max(_layers(shape, seq, batch, t=tensor_parallel, sp=False, flash=True))[0]
     return widest + logits_bytes(1, batch, shape.vocab, tensor_parallel)

@@ -17,6 +17,7 @@ from estimator.results import FitsResult, TrainCostResult, trusted
 from estimator.training import TrainingJob, estimate_training
 
 CommandName = Literal["traincost", "fits", "gpus", "models", "help"]
+_SHARE_WORDS = frozenset({"share", "public"})
 
 
 class UsageError(ValueError):
@@ -68,7 +69,7 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
         close = difflib.get_close_matches(name, list(USAGE), n=1)
         raise UsageError(f"unknown command `{name}`", USAGE["help"], close[0] if close else None)
     words = text.split()
-    share = any(w.lower() in {"share", "public"} for w in words)
+    share = not _SHARE_WORDS.isdisjoint(map(str.lower, words))
     if name == "help" or (words and words[0].lower() in {"help", "-h", "--help", "?"}):
         topic = words[1].lower().lstrip("/") if name == "help" and len(words) > 1 else None
         return Reply("help", help_topic(name if name != "help" else topic), share)

@@ -40,13 +40,19 @@ from estimator.placement import (
 )
 from estimator.precision import NF4_BYTES_PER_PARAM, Precision
 from estimator.quantities import format_bytes, format_count
-from estimator.results import FitsResult, Mode, Scenario, Verdict, trusted
+from estimator.results import FitsResult, Mode, Plan, Scenario, Verdict, trusted
 from estimator.shapes import Shape, assumed_shape, shape_of
 
 KV_CACHE_BYTES = 2.0  # bf16 KV cache (vLLM's default follows the 16-bit model dtype)
 DEFAULT_MODES: tuple[Mode, ...] = ("inference", "train", "lora", "qlora")
 _TRAINING_MODES: tuple[Mode, ...] = ("train", "lora", "qlora")
-_ONE_GPU: dict[Recompute, Layout] = {r: Layout(recompute=r) for r in ("none", "selective", "full")}
+_KEPT_16BIT = "; embeddings and LM head stay 16-bit"
+_NF4_BASE = (
+    f"Frozen base in NF4 with double quantization: {NF4_BYTES_PER_PARAM:.3f} bytes/param "
+    "(Dettmers et al. 2023, arXiv 2305.14314)"
+)
+_BYTES_PER_PARAM_TEXT: dict[WeightFormat, str] = {f: f"{bytes_per_param(f):.3g}" for f in (*Precision, "nf4")}
+_SINGLE_DEVICE: dict[Recompute, Layout] = {r: Layout(recompute=r) for r in ("none", "selective", "full")}
 _RECOMPUTATION: dict[Recompute, str] = {
     "none": "no recomputation",
     "selective": "selective recomputation of attention",
@@ -80,7 +86,7 @@ class _Request:
     """The job resolved against the GPU and the defaults, and what every scenario reuses."""
 
     def __init__(
-        self, job: FitJob, gpu: Accelerator, budget: Budget, memory: int, rank: int, sixteen_bit: Precision
+        self, job: FitJob, gpu: Accelerator, budget: Budget, *, memory: int, rank: int, sixteen_bit: Precision
     ) -> None:
         self.job = job
         self.gpu = gpu
@@ -128,14 +134,15 @@ class _Request:
         return self.shape.kv_cache_bytes(budget.ctx, budget.batch, KV_CACHE_BYTES)
 
     def kv_cache_line(self, kv_cache: int) -> str:
-        """The inference scenarios' KV cache assumption."""
-        source = (
-            "the architecture" if self.job.model is not None else f"the assumed shape ({self.shape.kv_heads} KV heads)"
-        )
-        return (
-            f"KV cache in bf16 for {self.budget.ctx} tokens × {self.budget.batch} sequences: "
-            f"{format_bytes(kv_cache)} (2·L·a_kv·d_head·s·b·2 from {source})"
-        )
+        """The inference scenarios' KV cache assumption (the same for every precision)."""
+        if self._kv_cache_line is None:
+            assumed = f"the assumed shape ({self.shape.kv_heads} KV heads)"
+            source = "the architecture" if self.job.model is not None else assumed
+            self._kv_cache_line = (
+                f"KV cache in bf16 for {self.budget.ctx} tokens × {self.budget.batch} sequences: "
+                f"{format_bytes(kv_cache)} (2·L·a_kv·d_head·s·b·2 from {source})"
+            )
+        return self._kv_cache_line
 
 
 # --- scenarios --------------------------------------------------------------------------------------
@@ -157,9 +164,9 @@ def _training_workload(s: _Request, mode: Mode) -> Workload:
     if mode == "train":
         spec = s.budget.spec
         gathered_weights, gathered_grads = math.ceil(spec.weight_bytes * largest), math.ceil(spec.grad_bytes * largest)
-        return Workload(mode, s.sixteen_bit.value, s.sixteen_bit, 0, 0, s.job.params, gathered_weights, gathered_grads)
+        return Workload(mode, str(s.sixteen_bit), s.sixteen_bit, 0, 0, s.job.params, gathered_weights, gathered_grads)
     base: WeightFormat = "nf4" if mode == "qlora" else s.sixteen_bit
-    label = "nf4" if mode == "qlora" else s.sixteen_bit.value
+    label = "nf4" if mode == "qlora" else str(s.sixteen_bit)
     weights = weight_bytes(s.job.params, base, s.unquantized_params)
     return Workload(mode, label, base, weights, 0, s.adapter_params(), math.ceil(bytes_per_param(base) * largest))
 
@@ -185,7 +192,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
         recompute = hit.layout.recompute if hit is not None else recomputes[-1]
         zero = job.zero if job.zero is not None else 3
         fewest = fewest_training(placer, zero, requested, recompute)
-    single = placer(_ONE_GPU[recompute])
+    single = placer(_SINGLE_DEVICE[recompute])
 
     verdict: Verdict
     if hit is not None:
@@ -204,14 +211,27 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
             shown, verdict = closest, "does_not_fit"
 
     needed = 0 if fewest is None else fewest.layout.gpus
+    # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
+    asked = shown if shown.layout.gpus == gpus else closest
+    plan = None
+    if asked is not shown:
+        plan = trusted(
+            Plan,
+            {
+                "num_gpus": shown.layout.gpus,
+                "breakdown": shown.breakdown(),
+                "per_gpu_bytes": shown.per_gpu,
+                "strategy": _strategy(w, shown),
+            },
+        )
     return trusted(
         Scenario,
         {
             "mode": w.mode,
             "dtype": w.label,
-            "num_gpus": shown.layout.gpus,
-            "breakdown": shown.breakdown(),
-            "per_gpu_bytes": shown.per_gpu,
+            "num_gpus": asked.layout.gpus,
+            "breakdown": asked.breakdown(),
+            "per_gpu_bytes": asked.per_gpu,
             "total_bytes": single.per_gpu,
             "gpus_needed": needed,
             "verdict": verdict,
@@ -219,6 +239,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
             "strategy": _strategy(w, shown),
             "cpu_offload_bytes": shown.cpu_bytes,
             "assumptions": _scenario_assumptions(s, w, shown, single, auto_recompute=job.recompute is None),
+            "plan": plan,  # last, as Scenario declares it (trusted models serialize in dict order)
         },
     )
 
@@ -336,7 +357,8 @@ def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, need
         without = f"; {needed}× {name} hold it without offload" if needed and auto else ""
         return f"Fits on {gpus}× {name} with {format_bytes(p.cpu_bytes)} in CPU memory{host}{without}"
     if s.budget.cpu_memory is not None and p.host_needed > s.budget.cpu_memory:
-        return f"Does not fit: offload needs {format_bytes(p.host_needed)} host RAM per node, {format_bytes(s.budget.cpu_memory)} available"
+        host, available = format_bytes(p.host_needed), format_bytes(s.budget.cpu_memory)
+        return f"Does not fit: offload needs {host} host RAM per node, {available} available"
     if needed:
         return f"Does not fit on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU); needs {needed}"
     if w.mode == "inference":
@@ -356,13 +378,12 @@ def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, need
 def _scenario_assumptions(
     s: _Request, w: Workload, shown: Placement, single: Placement, *, auto_recompute: bool
 ) -> list[str]:
-    job = s.job
     lines: list[str] = []
-    kept_16bit = s.unquantized_params > 0 and bytes_per_param(w.weight_format) < 2
+    kept_16bit = _KEPT_16BIT if s.unquantized_params > 0 and bytes_per_param(w.weight_format) < 2 else ""
     if w.mode == "inference":
         lines.append(
-            f"Weights: {s.params_text()} params × {bytes_per_param(w.weight_format):.3g} bytes "
-            f"({w.label}) = {format_bytes(w.weights)}" + ("; embeddings and LM head stay 16-bit" if kept_16bit else "")
+            f"Weights: {s.params_text()} params × {_BYTES_PER_PARAM_TEXT[w.weight_format]} bytes "
+            f"({w.label}) = {format_bytes(w.weights)}{kept_16bit}"
         )
         lines.append(s.kv_cache_line(w.kv_cache))
         lines.append("Activations: one layer's prefill working set (FlashAttention), nothing kept across layers")
@@ -372,11 +393,7 @@ def _scenario_assumptions(
     else:
         lines.append(s.lora_line())
         if w.mode == "qlora":
-            lines.append(
-                f"Frozen base in NF4 with double quantization: {NF4_BYTES_PER_PARAM:.3f} bytes/param "
-                "(Dettmers et al. 2023, arXiv 2305.14314)"
-                + ("; embeddings and LM head stay 16-bit" if kept_16bit else "")
-            )
+            lines.append(_NF4_BASE + kept_16bit)
         else:
             lines.append(f"Frozen base in {w.label}: 2 bytes/param")
     recompute = shown.layout.recompute
@@ -414,8 +431,13 @@ def _validate(job: FitJob) -> None:
         raise EstimateError(f"the parameter count must be positive (got {job.params})")
     if not 0 < job.active_params <= job.params:
         raise EstimateError("active parameters must be positive and at most the total")
-    positive = {"gpus": job.num_gpus, "ctx": job.ctx, "batch": job.batch, "rank": job.rank, "gpu_mem": job.gpu_mem}
-    for name, value in positive.items():
+    for name, value in (
+        ("gpus", job.num_gpus),
+        ("ctx", job.ctx),
+        ("batch", job.batch),
+        ("rank", job.rank),
+        ("gpu_mem", job.gpu_mem),
+    ):
         if value is not None and value < 1:
             raise EstimateError(f"{name}= must be at least 1 (got {value})")
     if job.cpu_mem is not None and job.cpu_mem < 0:

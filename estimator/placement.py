@@ -133,44 +133,57 @@ class Placer:
         self.workload = workload
         self._placed: dict[Layout, Placement] = {}
         self._inference = workload.mode == "inference"
-        spec, trained = budget.spec, workload.trained_params
-        # memory.zero_state_bytes's products: the trained parameters' weights, gradients and optimizer
-        # state before ZeRO divides them over the data-parallel ranks
-        self._states = (trained * spec.weight_bytes, trained * spec.grad_bytes, trained * spec.state_bytes)
-        self._gathered = workload.gathered_weights + workload.gathered_grads
+        if not self._inference:
+            spec, trained = budget.spec, workload.trained_params
+            # memory.zero_state_bytes's products: the trained parameters' weights, gradients and optimizer
+            # state before ZeRO divides them over the data-parallel ranks
+            self._states = (trained * spec.weight_bytes, trained * spec.grad_bytes, trained * spec.state_bytes)
+            self._gathered = workload.gathered_weights + workload.gathered_grads
 
     def __call__(self, layout: Layout) -> Placement:
         placed = self._placed.get(layout)
         if placed is None:
-            placed = self._placed[layout] = self._place(layout, None)
+            if not self._inference and layout.data == 1 and layout.zero:
+                # over one data-parallel rank ZeRO has nothing to shard: the stage-0 twin's bytes
+                twin = self(_training_split(layout.tensor, 1, 0, layout.offload, layout.recompute))
+                placed = _new_tuple(Placement, (layout, *twin[1:]))
+            else:
+                placed = self._place(layout)
+            self._placed[layout] = placed
         return placed
 
     def holds(self, layout: Layout) -> bool:
-        """``self(layout).holds(budget)``; a training split whose model states alone overflow the GPU
-        is turned down before its activations are looked up (they only add bytes)."""
+        """Whether ``layout`` holds the workload (``Placement.holds``)."""
         placed = self._placed.get(layout)
-        if placed is None:
-            states = None
-            if not self._inference:
-                states = self._training_states(layout)
-                if self.overflows(states[0] + states[1] + states[2] + states[3]):
-                    return False
-            placed = self._placed[layout] = self._place(layout, states)
+        if placed is None and not self._inference:
+            if layout.data == 1 and layout.zero:
+                return self.holds(_training_split(layout.tensor, 1, 0, layout.offload, layout.recompute))
+            return self.holds_training(layout.tensor, layout.data, layout.zero, layout.offload, layout.recompute)
+        return (placed or self(layout)).holds(self.budget)
+
+    def holds_training(self, tensor: int, data: int, zero: int, offload: Offload, recompute: Recompute) -> bool:
+        """``holds`` for a training split given by its parts (the searches' probe): a split whose
+        model states alone overflow is turned down before its activations are even looked up."""
+        states = self._training_states(tensor, data, zero, offload)
+        if self.overflows(states[0] + states[1] + states[2] + states[3]):
+            return False
+        layout = _training_split(tensor, data, zero, offload, recompute)
+        placed = self._placed[layout] = self._place(layout, states)
         return placed.holds(self.budget)
 
-    def state_bytes(self, layout: Layout) -> int:
+    def state_bytes(self, tensor: int, data: int, zero: int, offload: Offload) -> int:
         """A training split's bytes on one GPU other than activations, before the allocator headroom."""
-        weights, gradients, optimizer, buffers, _ = self._training_states(layout)
+        weights, gradients, optimizer, buffers, _ = self._training_states(tensor, data, zero, offload)
         return weights + gradients + optimizer + buffers
 
     def overflows(self, on_gpu: int) -> bool:
         """Whether ``on_gpu`` bytes and their allocator headroom exceed a GPU's usable memory."""
         return on_gpu + allocator_headroom_bytes(on_gpu, self.budget.headroom) > self.budget.usable
 
-    def _training_states(self, lay: Layout) -> tuple[int, int, int, int, int]:
+    def _training_states(self, t: int, d: int, zero: int, offload: Offload) -> tuple[int, int, int, int, int]:
         """Weights, gradients, optimizer state and gathered-matrix buffers on one GPU, and the host
         bytes of everything offloaded, for a training split (activations aside)."""
-        w, t, d, zero, offload = self.workload, lay.tensor, lay.data, lay.zero, lay.offload
+        w = self.workload
         # ZeRO (memory.zero_state_bytes): stage 1 shards optimizer state, 2 gradients too, 3 weights too
         weight_states, grad_states, optimizer_states = self._states
         optimizer = ceil(ceil(optimizer_states / (d if zero >= 1 else 1)) / t) if offload == "none" else 0
@@ -183,12 +196,12 @@ class Placer:
         )
         # ZeRO-3 and parameter offload gather each matrix (and its gradient) before use: a working buffer
         buffers = ceil(self._gathered / t) if partitioned or offload == "full" else 0
-        cpu_total = offload_cpu_bytes(w.trained_params, self.budget.spec, offload) + (
-            w.weights if offload == "full" else 0
-        )
-        return weights, gradients, optimizer, buffers, cpu_total
+        if offload == "none":
+            return weights, gradients, optimizer, buffers, 0
+        cpu_total = offload_cpu_bytes(w.trained_params, self.budget.spec, offload)
+        return weights, gradients, optimizer, buffers, cpu_total + (w.weights if offload == "full" else 0)
 
-    def _place(self, lay: Layout, states: tuple[int, int, int, int, int] | None) -> Placement:
+    def _place(self, lay: Layout, states: tuple[int, int, int, int, int] | None = None) -> Placement:
         b, w, t = self.budget, self.workload, lay.tensor
         if self._inference:
             shards = t * min(lay.pipeline, b.shape.layers)
@@ -196,7 +209,9 @@ class Placer:
             kv_cache, buffers, cpu_total = ceil(w.kv_cache / shards), 0, lay.cpu_weights
             activations = b.activations("inference", t, "none")
         else:
-            weights, gradients, optimizer, buffers, cpu_total = states or self._training_states(lay)
+            weights, gradients, optimizer, buffers, cpu_total = states or self._training_states(
+                t, lay.data, lay.zero, lay.offload
+            )
             kv_cache, activations = 0, b.activations(w.mode, t, lay.recompute)
         on_gpu = weights + gradients + optimizer + activations + kv_cache + buffers
         headroom = allocator_headroom_bytes(on_gpu, b.headroom)
@@ -284,15 +299,15 @@ def _fewest_data_parallel(
         return None
     # for d ≥ 2 the bytes fall with d (each sharded term is a ceiling of x/d): if the widest split's
     # model states overflow, so does every narrower one
-    widest = placer.state_bytes(_training_split(tensor, most, zero, offload, recompute))
+    widest = placer.state_bytes(tensor, most, zero, offload)
     if placer.overflows(widest):
         return None
     # per GPU ≈ fixed + sharded/d: the bytes at d = 2 and at the far end give both, and a guess for d
-    near = placer.state_bytes(_training_split(tensor, 2, zero, offload, recompute))
+    near = placer.state_bytes(tensor, 2, zero, offload)
     activations = placer.budget.activations(placer.workload.mode, tensor, recompute)
     room = placer.budget.usable / (1 + placer.budget.headroom) - widest - activations
     guess = math.ceil(2 * max(0, near - widest) / room) if room > 0 else most
-    data = _smallest(lambda d: placer.holds(_training_split(tensor, d, zero, offload, recompute)), 2, most, guess)
+    data = _smallest(lambda d: placer.holds_training(tensor, d, zero, offload, recompute), 2, most, guess)
     return None if data is None else _training_split(tensor, data, zero, offload, recompute)
 
 

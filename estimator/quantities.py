@@ -92,8 +92,9 @@ def parse_int(text: str) -> int | None:
 # --- formatting ---------------------------------------------------------------------------------
 
 _COUNT_UNITS = ((1e15, "P"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
-_DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
-_BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+_WHOLE_UNITS = ((10**15, "P"), (10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "k"), (1, ""))
+_DECIMAL_UNITS = ("kB", "MB", "GB", "TB")  # then PB
+_BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB")  # then PiB
 
 
 def _trim(value: float, digits: int) -> str:
@@ -103,6 +104,10 @@ def _trim(value: float, digits: int) -> str:
 
 def format_count(value: float, digits: int = 3) -> str:
     """4.05e11 → ``405B``; 8.03e9 → ``8.03B``; 1.5e13 → ``15T`` (3 significant digits)."""
+    if isinstance(value, int) or value.is_integer():
+        whole = _whole_count(int(value), digits)
+        if whole is not None:
+            return whole
     rounded = float("%.*g" % (digits, value))  # noqa: UP031 - round first so 999_999 becomes 1M, not 1000k
     magnitude, unit = abs(rounded), ""
     for scale, name in _COUNT_UNITS:
@@ -112,6 +117,18 @@ def format_count(value: float, digits: int = 3) -> str:
     if not rounded:
         return "0"
     return _trim(rounded, max(0, digits - 1 - math.floor(math.log10(magnitude)))) + unit
+
+
+def _whole_count(value: int, digits: int) -> str | None:
+    """``format_count`` of a positive whole number of units (405e9 → 405B, 15e12 → 15T) by integer
+    arithmetic: with at most ``digits`` digits it needs no rounding. None for any other number."""
+    if value >= 1000 and value % 1000:  # every unit from k up is a multiple of 1000
+        return None
+    for unit_size, unit in _WHOLE_UNITS:
+        if value >= unit_size:
+            units, rest = divmod(value, unit_size)
+            return f"{units}{unit}" if not rest and units < 10**digits else None
+    return None
 
 
 def format_flops(value: float) -> str:
@@ -127,11 +144,14 @@ def format_rate(flops_per_second: float) -> str:
 def format_bytes(value: float, binary: bool = False) -> str:
     """4e10 → ``40.0 GB`` (decimal, as GPU vendors label memory) or ``37.3 GiB`` with ``binary``."""
     base, units = (1024.0, _BINARY_UNITS) if binary else (1000.0, _DECIMAL_UNITS)
-    scaled, index = float(value), 0
-    while abs(scaled) >= base and index < 5:
+    scaled = float(value)
+    if not abs(scaled) >= base:  # (nan too)
+        return f"{scaled:.0f} B"
+    for unit in units:  # one division per step, as the figures have always been rounded
         scaled /= base
-        index += 1
-    return f"{scaled:.0f} B" if index == 0 else f"{scaled:.1f} {units[index]}"
+        if not abs(scaled) >= base:
+            return f"{scaled:.1f} {unit}"
+    return f"{scaled / base:.1f} {'PiB' if binary else 'PB'}"
 
 
 def format_usd(value: float) -> str:

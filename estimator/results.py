@@ -19,15 +19,22 @@ def trusted(model: type[_Model], fields: dict[str, Any]) -> _Model:
     """``model`` from ``fields`` that the estimator computed itself (every field present, each of its
     declared type), unvalidated: what ``model.model_construct(**fields)`` builds, without its
     per-field loop. An answer builds a dozen models, and validating them would cost more than the
-    arithmetic behind them; tests/test_results_trusted.py checks both routes build the same models."""
+    arithmetic behind them; tests/test_results_trusted.py checks both routes build the same models.
+    Serialization follows the instance's field order, so fields given out of order are reordered."""
+    order = _FIELD_ORDER.get(model)
+    if order is None:
+        order = _FIELD_ORDER[model] = tuple(model.model_fields)
+    if tuple(fields) != order:
+        fields = {name: fields[name] for name in order}
     instance = _new_object(model)
     _set_slot(instance, "__dict__", fields)
-    _set_slot(instance, "__pydantic_fields_set__", set(fields))
+    _set_slot(instance, "__pydantic_fields_set__", set(order))
     _set_slot(instance, "__pydantic_extra__", None)
     _set_slot(instance, "__pydantic_private__", None)
     return instance
 
 
+_FIELD_ORDER: dict[type[BaseModel], tuple[str, ...]] = {}
 _new_object = object.__new__
 _set_slot = object.__setattr__
 
@@ -131,8 +138,24 @@ class MemoryBreakdown(NamedTuple):
         return _record_schema(cls, handler)
 
 
+class Plan(BaseModel):
+    """The fewest-GPU layout that holds a scenario, when it needs more GPUs than were asked about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    num_gpus: int
+    breakdown: MemoryBreakdown = Field(description="Bytes per GPU at the plan's `num_gpus`.")
+    per_gpu_bytes: int
+    strategy: str
+
+
 class Scenario(BaseModel):
-    """Memory needed for one mode at one precision, and whether it fits."""
+    """Memory needed for one mode at one precision, and whether it fits.
+
+    ``num_gpus`` is the count asked about (1 unless ``gpus=`` was given) and ``breakdown`` is per
+    GPU at that count; when more GPUs are needed, ``plan`` holds the per-GPU figures of the
+    fewest-GPU layout (``gpus_needed``) the verdict describes.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -148,6 +171,7 @@ class Scenario(BaseModel):
     strategy: str = Field(description="How the work is split, e.g. 'ZeRO-3 over 8 GPUs'.")
     cpu_offload_bytes: int = 0
     assumptions: list[str]
+    plan: Plan | None = Field(default=None, description="The fewest-GPU layout, when it differs from num_gpus.")
 
 
 class FitsResult(BaseModel):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from itertools import count, repeat
+from operator import itemgetter
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -12,15 +15,15 @@ from estimator.errors import EstimateError
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
 from estimator.quantities import format_count, format_flops, format_percent, format_usd
-from estimator.results import GpuCostRow, TrainCostResult
+from estimator.results import GpuCostRow, TrainCostResult, trusted
 
 SECONDS_PER_HOUR = 3600
 HOURS_PER_DAY = 24
 # Precisions a training run's matmuls can use; int8/int4 are storage formats for inference.
 TRAINING_PRECISIONS = (Precision.BF16, Precision.FP16, Precision.FP8, Precision.FP4, Precision.TF32, Precision.FP32)
 _SIXTEEN_BIT = (Precision.BF16, Precision.FP16)
-BF16, FP16 = Precision.BF16, Precision.FP16
 _new_row = tuple.__new__  # GpuCostRow from its fields in order, skipping the keyword-parsing constructor
+_last = itemgetter(-1)
 
 
 class TrainingJob(BaseModel):
@@ -88,15 +91,47 @@ def _gpu_hours(flops: float, peak_flops: float, mfu: float) -> float:
     return flops / (peak_flops * mfu) / SECONDS_PER_HOUR
 
 
-def _comparison_precision(tflops: Mapping[Precision, float], requested: Precision | None) -> Precision | None:
-    """``training_precision`` for one comparison row, None where the GPU cannot train at ``requested``
-    (a training precision: compare_fleet checks that once for the whole fleet)."""
-    if requested is None:  # bf16, else fp16, else fp32: Accelerator validates that one of them is there
-        return BF16 if BF16 in tflops else FP16 if FP16 in tflops else Precision.FP32
-    if requested in tflops:
-        return requested
-    other = FP16 if requested is BF16 else BF16 if requested is FP16 else None
-    return other if other is not None and other in tflops else None
+class _Columns(NamedTuple):
+    """Catalog constants of the accelerators on one side of a comparison, a tuple per field in fleet
+    order (``prices`` and ``sources`` stay empty on the unpriced side)."""
+
+    keys: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    dtypes: tuple[Precision, ...] = ()
+    peaks: tuple[float, ...] = ()  # dense peak FLOP/s at dtype
+    prices: tuple[float, ...] = ()  # USD per GPU-hour
+    sources: tuple[str, ...] = ()
+
+
+_FLEETS: dict[tuple[Precision | None, tuple[int, ...]], tuple[tuple[Accelerator, ...], _Columns, _Columns]] = {}
+_FLEETS_MAX = 64
+
+
+def _fleet_columns(fleet: Sequence[Accelerator], requested: Precision | None) -> tuple[_Columns, _Columns]:
+    """The priced and the unpriced accelerators of ``fleet`` that can train at ``requested``: catalog
+    constants (accelerators are immutable), worked out once per fleet and precision. The fleet is
+    known by its members' ids; an entry holds the members, so those ids cannot be reused while it lives."""
+    key = (requested, tuple(map(id, fleet)))
+    known = _FLEETS.get(key)
+    if known is not None:
+        return known[1], known[2]
+    priced: list[tuple[str, str, Precision, float, float, str]] = []
+    unpriced: list[tuple[str, str, Precision, float]] = []
+    for gpu in fleet:
+        try:
+            dtype, _ = training_precision(gpu, requested)
+        except EstimateError:
+            continue
+        peak, price = gpu.dense_tflops[dtype] * 1e12, gpu.price
+        if price is None:
+            unpriced.append((gpu.key, gpu.name, dtype, peak))
+        else:
+            priced.append((gpu.key, gpu.name, dtype, peak, price.usd_per_hour, f"{price.provider}, {price.as_of}"))
+    columns = (_Columns(*map(tuple, zip(*priced))), _Columns(*map(tuple, zip(*unpriced))))  # noqa: B905
+    if len(_FLEETS) >= _FLEETS_MAX:
+        _FLEETS.clear()
+    _FLEETS[key] = (tuple(fleet), *columns)
+    return columns
 
 
 def compare_fleet(
@@ -106,31 +141,28 @@ def compare_fleet(
     cheapest first, then unpriced rows by GPU-hours."""
     if requested is not None and requested not in TRAINING_PRECISIONS:
         return []
-    # sorting (cost, hours, fleet position) tuples orders rows as a stable sort on cost, then hours
-    priced: list[tuple[float, float, int, GpuCostRow]] = []
-    unpriced: list[tuple[float, int, GpuCostRow]] = []
-    for index, gpu in enumerate(fleet):
-        tflops = gpu.dense_tflops
-        dtype = _comparison_precision(tflops, requested)
-        if dtype is None:
-            continue
-        peak = tflops[dtype] * 1e12
-        hours = flops / (peak * mfu) / SECONDS_PER_HOUR
-        price = gpu.price
-        if price is None:
-            unpriced.append(
-                (hours, index, _new_row(GpuCostRow, (gpu.key, gpu.name, dtype, peak, hours, None, None, None)))
-            )
-        else:
-            usd = price.usd_per_hour
-            cost = hours * usd
-            source = f"{price.provider}, {price.as_of}"
-            priced.append(
-                (cost, hours, index, _new_row(GpuCostRow, (gpu.key, gpu.name, dtype, peak, hours, usd, cost, source)))
-            )
-    priced.sort()
-    unpriced.sort()
-    return [entry[-1] for entry in priced] + [entry[-1] for entry in unpriced]
+    priced, unpriced = _fleet_columns(fleet, requested)
+    return _priced_rows(priced, flops, mfu) + _unpriced_rows(unpriced, flops, mfu)
+
+
+# Dozens of rows per answer, so they are built column by column, and sorted on
+# (cost, hours, fleet order) or (hours, fleet order): the order a stable sort on cost, then hours, gives.
+
+
+def _priced_rows(c: _Columns, flops: float, mfu: float) -> list[GpuCostRow]:
+    hours = [flops / (peak * mfu) / SECONDS_PER_HOUR for peak in c.peaks]  # _gpu_hours, row by row
+    costs = [h * price for h, price in zip(hours, c.prices, strict=True)]
+    fields = zip(c.keys, c.names, c.dtypes, c.peaks, hours, c.prices, costs, c.sources, strict=True)
+    rows = map(_new_row, repeat(GpuCostRow), fields)
+    return list(map(_last, sorted(zip(costs, hours, count(), rows))))
+
+
+def _unpriced_rows(c: _Columns, flops: float, mfu: float) -> list[GpuCostRow]:
+    hours = [flops / (peak * mfu) / SECONDS_PER_HOUR for peak in c.peaks]  # _gpu_hours, row by row
+    none = repeat(None)
+    fields = zip(c.keys, c.names, c.dtypes, c.peaks, hours, none, none, none, strict=False)
+    rows = map(_new_row, repeat(GpuCostRow), fields)
+    return list(map(_last, sorted(zip(hours, count(), rows))))
 
 
 def estimate_training(
@@ -164,46 +196,54 @@ def estimate_training(
     energy = 0.0 if gpu.tdp_watts is None else gpu_hours * gpu.tdp_watts / 1000 * defaults.pue
     co2 = energy * defaults.grid_kg_co2_per_kwh / 1000
 
+    texts = _Texts(
+        params=format_count(job.params),
+        active=format_count(job.active_params) if job.active_params != job.params else None,
+        tokens=format_count(tokens),
+        price=None if price is None else f"{price:.2f}",
+    )
     hours = format_count(gpu_hours) if gpu_hours >= 1 else f"{gpu_hours:.3g}"
     shown_mfu = f"{mfu:.2f}" if round(mfu, 2) == mfu else f"{mfu:.4g}"
-    moe = job.active_params != job.params
-    counted = f"{format_count(job.active_params)} active" if moe else format_count(job.params)
+    counted = texts.params if texts.active is None else f"{texts.active} active"
     formula = (
-        f"C = {defaults.flops_factor:g} × {counted} × {format_count(tokens)} = {format_flops(flops)}; "
+        f"C = {defaults.flops_factor:g} × {counted} × {texts.tokens} = {format_flops(flops)}; "
         f"GPU-h = C / ({peak / 1e12:.4g} TFLOP/s × {shown_mfu}) / 3600 = {hours}"
     )
     if cost is not None and price is not None:
-        formula += f"; cost = {hours} GPU-h × ${price:.2f} = {format_usd(cost)}"
+        formula += f"; cost = {hours} GPU-h × ${texts.price} = {format_usd(cost)}"
 
     assumptions = _assumptions(
-        job, gpu, defaults, dtype=dtype, precision_note=precision_note, mfu=mfu, tokens=tokens,
-        num_gpus=num_gpus, deadline=deadline, price=price, price_source=price_source,
+        job, gpu, defaults, texts, dtype=dtype, precision_note=precision_note, mfu=mfu, num_gpus=num_gpus,
+        deadline=deadline, price_source=price_source,
     )  # fmt: skip
-    return TrainCostResult(
-        model=job.model,
-        params=job.params,
-        active_params=job.active_params,
-        tokens=tokens,
-        tokens_assumed=tokens_assumed,
-        flops_factor=defaults.flops_factor,
-        flops=flops,
-        gpu=gpu.key,
-        gpu_name=gpu.name,
-        dtype=dtype,
-        peak_flops=peak,
-        mfu=mfu,
-        gpu_hours=gpu_hours,
-        price_per_gpu_hour=price,
-        price_source=price_source,
-        cost_usd=cost,
-        num_gpus=num_gpus,
-        num_gpus_reason=reason,
-        wall_clock_days=gpu_hours / num_gpus / HOURS_PER_DAY,
-        energy_kwh=energy,
-        co2_tonnes=co2,
-        formula=formula,
-        assumptions=assumptions,
-        comparison=compare_fleet(fleet, job.dtype, flops, mfu),
+    return trusted(
+        TrainCostResult,
+        {
+            "model": job.model,
+            "params": job.params,
+            "active_params": job.active_params,
+            "tokens": tokens,
+            "tokens_assumed": tokens_assumed,
+            "flops_factor": defaults.flops_factor,
+            "flops": flops,
+            "gpu": gpu.key,
+            "gpu_name": gpu.name,
+            "dtype": dtype,
+            "peak_flops": peak,
+            "mfu": mfu,
+            "gpu_hours": gpu_hours,
+            "price_per_gpu_hour": price,
+            "price_source": price_source,
+            "cost_usd": cost,
+            "num_gpus": num_gpus,
+            "num_gpus_reason": reason,
+            "wall_clock_days": gpu_hours / num_gpus / HOURS_PER_DAY,
+            "energy_kwh": energy,
+            "co2_tonnes": co2,
+            "formula": formula,
+            "assumptions": assumptions,
+            "comparison": compare_fleet(fleet, job.dtype, flops, mfu),
+        },
     )
 
 
@@ -215,18 +255,26 @@ def _price(job: TrainingJob, gpu: Accelerator) -> tuple[float | None, str | None
     return None, None
 
 
+class _Texts(NamedTuple):
+    """Figures the formula and the assumptions both print."""
+
+    params: str
+    active: str | None  # MoE only
+    tokens: str
+    price: str | None  # USD per GPU-hour, 2 decimals
+
+
 def _assumptions(
     job: TrainingJob,
     gpu: Accelerator,
     defaults: Defaults,
+    texts: _Texts,
     *,
     dtype: Precision,
     precision_note: str | None,
     mfu: float,
-    tokens: float,
     num_gpus: int,
     deadline: float | None,
-    price: float | None,
     price_source: str | None,
 ) -> list[str]:
     factor = defaults.flops_factor
@@ -237,22 +285,21 @@ def _assumptions(
         else f"{factor:g} FLOPs per parameter per token (a setting; the standard is 6: 2 forward + 4 "
         "backward, Kaplan et al. 2020)"
     ]
-    if job.active_params != job.params:
+    if texts.active is not None:
         lines.append(
-            f"Mixture of experts: compute counts the {format_count(job.active_params)} parameters active "
-            f"per token, not all {format_count(job.params)}"
+            f"Mixture of experts: compute counts the {texts.active} parameters active per token, not all {texts.params}"
         )
     if job.tokens is None:
         line = (
-            f"Tokens not given: {defaults.tokens_per_param:g} per parameter × {format_count(job.params)} = "
-            f"{format_count(tokens)} (Chinchilla's compute-optimal ratio, Hoffmann et al. 2022, arXiv 2203.15556)"
+            f"Tokens not given: {defaults.tokens_per_param:g} per parameter × {texts.params} = "
+            f"{texts.tokens} (Chinchilla's compute-optimal ratio, Hoffmann et al. 2022, arXiv 2203.15556)"
         )
-        if job.active_params != job.params:
+        if texts.active is not None:
             line += "; for MoE napkin applies it to total parameters (DeepSeek-V3: 14.8T tokens for 671B)"
         lines.append(line)
     lines.append(defaults.mfu_source if job.mfu is None else f"MFU {format_percent(mfu)} (given)")
     tflops = gpu.dense_tflops[dtype]
-    lines.append(f"{dtype.value} dense peak of {gpu.name}: {tflops:g} TFLOP/s (no sparsity)")
+    lines.append(f"{dtype} dense peak of {gpu.name}: {tflops:g} TFLOP/s (no sparsity)")
     if precision_note:
         lines.append(precision_note)
     if deadline is not None:
@@ -263,13 +310,13 @@ def _assumptions(
         f"Ideal linear scaling over {num_gpus:,} GPUs: no failures, restarts or stragglers "
         "(Llama 3 405B kept >90% effective training time, arXiv 2407.21783)"
     )
-    if price is None:
+    if texts.price is None:
         lines.append(f"No catalog price for {gpu.name}: cost not estimated (add price=, USD per GPU-hour)")
     elif price_source == "given":
-        lines.append(f"Price ${price:.2f}/GPU-h (given); the comparison uses catalog prices")
+        lines.append(f"Price ${texts.price}/GPU-h (given); the comparison uses catalog prices")
     else:
         reference = f" ({gpu.price.source})" if gpu.price is not None else ""
-        lines.append(f"Price ${price:.2f}/GPU-h: {price_source}{reference}")
+        lines.append(f"Price ${texts.price}/GPU-h: {price_source}{reference}")
     if gpu.tdp_watts is None:
         lines.append(f"{gpu.name} has no published board power: energy and CO₂ not estimated (shown as 0)")
     else:
