@@ -15,6 +15,13 @@ from pathlib import Path
 NAPKIN = str(Path(sys.executable).with_name("napkin"))
 CASES = {
     "python -c 'import pydantic' (baseline)": [sys.executable, "-c", "import pydantic"],
+    # `import pydantic` is lazy: the first model class pulls in the schema machinery, a floor for any
+    # program that validates anything with pydantic.
+    "python + one pydantic model": [
+        sys.executable,
+        "-c",
+        "from pydantic import BaseModel\nclass M(BaseModel):\n    a: int\nM(a=1)",
+    ],
     "napkin traincost 405B 15T a100": [NAPKIN, "traincost", "405B", "15T", "a100"],
     "napkin fits 20B --json": [NAPKIN, "fits", "20B", "--json"],
 }
