@@ -184,7 +184,8 @@ class Placer:
         """Weights, gradients, optimizer state and gathered-matrix buffers on one GPU, and the host
         bytes of everything offloaded, for a training split (activations aside)."""
         w = self.workload
-        # ZeRO (memory.zero_state_bytes): stage 1 shards optimizer state, 2 gradients too, 3 weights too
+        # ZeRO as memory.zero_state_bytes has it (a test pins the two together): stage 1 shards optimizer
+        # state, 2 gradients too, 3 weights too
         weight_states, grad_states, optimizer_states = self._states
         optimizer = ceil(ceil(optimizer_states / (d if zero >= 1 else 1)) / t) if offload == "none" else 0
         gradients = ceil(ceil(grad_states / (d if zero >= 2 else 1)) / t) if offload == "none" else 0

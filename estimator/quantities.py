@@ -20,7 +20,10 @@ def _number(text: str) -> float | None:
     # ``text`` matched _NUMBER (digits , . e + -): it holds a digit iff stripping the rest leaves some
     if not text.strip(",.eE+-"):
         return None
-    value = float(text.replace(",", ""))
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:  # an exponent with no mantissa, such as `e5`
+        return None
     return value if math.isfinite(value) else None
 
 

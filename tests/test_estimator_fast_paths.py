@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from config.catalogs import cached_catalog
 from estimator.defaults import Defaults
 from estimator.fit import FitJob, _setup, _workloads
+from estimator.memory import zero_state_bytes
 from estimator.placement import Layout, Placer, fewest_inference, fewest_training
 from estimator.precision import Precision
 from estimator.quantities import format_bytes, format_count
@@ -143,6 +144,20 @@ def test_fewest_inference_matches_a_linear_scan(params: int, memory_gb: int, ctx
                 break
     found = fewest_inference(_placer(params, memory_gb, 0, ctx=ctx))
     assert (found and found.layout) == expected
+
+
+@pytest.mark.parametrize("zero", [0, 1, 2, 3])
+@pytest.mark.parametrize(("tensor", "data"), [(1, 1), (1, 2), (2, 7), (8, 3), (4, 64)])
+@pytest.mark.parametrize("mode_index", [3, 4])  # full training; LoRA on a frozen 16-bit base
+def test_placed_model_states_are_zero_state_bytes(zero: int, tensor: int, data: int, mode_index: int) -> None:
+    placer = _placer(70_000_000_000, 80, mode_index)
+    workload = placer.workload
+    placed = placer(Layout(tensor=tensor, data=data, zero=zero))
+    weights, gradients, optimizer = zero_state_bytes(workload.trained_params, placer.budget.spec, zero, data)
+    frozen_shards = tensor * (data if zero == 3 and data > 1 else 1)
+    assert placed.weights == math.ceil(workload.weights / frozen_shards) + math.ceil(weights / tensor)
+    assert placed.gradients == math.ceil(gradients / tensor)
+    assert placed.optimizer == math.ceil(optimizer / tensor)
 
 
 def test_one_data_parallel_rank_has_the_same_bytes_at_every_zero_stage() -> None:

@@ -162,3 +162,9 @@ def test_parser_raises_nothing_but_its_own_error(command: str, text: str) -> Non
         assert isinstance(outcome, ParsedCommand)
         assert outcome.params is None or 1e3 <= outcome.params <= 1e15
         assert outcome.num_gpus is None or outcome.num_gpus >= 1
+
+
+@pytest.mark.parametrize("word", ["e5", "e+5", "gpu_mem=e5kb", "mfu=e5", "days=e5"])
+def test_exponent_without_mantissa_is_a_usage_error(word: str) -> None:
+    with pytest.raises(GrammarError):
+        parse_command("fits" if "gpu_mem" in word else "traincost", f"7B {word}", CATALOG)

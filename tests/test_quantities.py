@@ -44,7 +44,9 @@ def test_parse_count_reads_suffixes_and_notations(text: str, expected: float) ->
     assert parse_count(text) == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text", ["", "B", "abc", "1e999", "12,34", "1..2", "--5", "nan", "inf", "5X", "1,2345"])
+@pytest.mark.parametrize(
+    "text", ["", "B", "abc", "1e999", "12,34", "1..2", "--5", "nan", "inf", "5X", "1,2345", "e5", "e+5", ".e5"]
+)
 def test_parse_count_rejects_what_is_not_a_count(text: str) -> None:
     assert parse_count(text) is None
 
@@ -55,6 +57,7 @@ def test_memory_sizes_distinguish_decimal_and_binary() -> None:
     assert parse_bytes("512MB") == 512_000_000
     assert parse_bytes("1.5TB") == 1_500_000_000_000
     assert parse_bytes("80") is None
+    assert parse_bytes("e5kb") is None
     # The 7% gap between vendor GB and tool GiB that formulas.md warns about:
     assert parse_bytes("80GiB") / parse_bytes("80GB") == pytest.approx(1.0737, abs=1e-4)  # type: ignore[operator]
 
