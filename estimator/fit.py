@@ -213,6 +213,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     needed = 0 if fewest is None else fewest.layout.gpus
     # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
     asked = shown if shown.layout.gpus == gpus else closest
+    strategy = _strategy(w, shown)
     plan = None
     if asked is not shown:
         plan = trusted(
@@ -221,7 +222,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
                 "num_gpus": shown.layout.gpus,
                 "breakdown": shown.breakdown(),
                 "per_gpu_bytes": shown.per_gpu,
-                "strategy": _strategy(w, shown),
+                "strategy": strategy,
             },
         )
     return trusted(
@@ -236,7 +237,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
             "gpus_needed": needed,
             "verdict": verdict,
             "verdict_text": _verdict_text(s, w, verdict, shown, needed),
-            "strategy": _strategy(w, shown),
+            "strategy": strategy,
             "cpu_offload_bytes": shown.cpu_bytes,
             "assumptions": _scenario_assumptions(s, w, shown, single, auto_recompute=job.recompute is None),
             "plan": plan,  # last, as Scenario declares it (trusted models serialize in dict order)

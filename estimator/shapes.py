@@ -124,24 +124,13 @@ def assumed_shape(params: int) -> Shape:
     hidden = max(ASSUMED_HEAD_DIM, quantum * round(width / quantum))
     layers = max(1, round(params / (12 * hidden * hidden)))
     heads = hidden // ASSUMED_HEAD_DIM
-    kv_heads = min(ASSUMED_KV_HEADS, heads)
-    ffn = 4 * hidden
-    return Shape(
-        layers=layers,
-        hidden=hidden,
+    return _gelu_shape(
+        layers,
+        hidden,
         heads=heads,
-        kv_heads=kv_heads,
+        kv_heads=min(ASSUMED_KV_HEADS, heads),
         head_dim=ASSUMED_HEAD_DIM,
-        q_width=hidden,
-        k_width=kv_heads * ASSUMED_HEAD_DIM,
-        v_width=kv_heads * ASSUMED_HEAD_DIM,
-        o_width=hidden,
-        mlp="gelu",
-        ffn=ffn,
-        dense_mlp_layers=layers,
         vocab=ASSUMED_VOCAB,
-        embedding_params=2 * ASSUMED_VOCAB * hidden,
-        largest_matrix=max(ASSUMED_VOCAB, ffn) * hidden,
         assumed=True,
     )
 
@@ -149,22 +138,31 @@ def assumed_shape(params: int) -> Shape:
 def gpt_shape(layers: int, hidden: int, heads: int, vocab: int) -> Shape:
     """The shape Korthikanti et al. and Megatron assume: multi-head attention (a_kv = a, d_head = h/a),
     GeLU MLP of 4h, untied embeddings. For pinning published activation figures (GPT-3 175B…)."""
-    head_dim = hidden // heads
+    return _gelu_shape(
+        layers, hidden, heads=heads, kv_heads=heads, head_dim=hidden // heads, vocab=vocab, assumed=False
+    )
+
+
+def _gelu_shape(
+    layers: int, hidden: int, *, heads: int, kv_heads: int, head_dim: int, vocab: int, assumed: bool
+) -> Shape:
+    """A GPT-style stack: attention of ``heads`` × ``head_dim``, GeLU MLP of 4h, untied embeddings."""
+    ffn = 4 * hidden
     return Shape(
         layers=layers,
         hidden=hidden,
         heads=heads,
-        kv_heads=heads,
+        kv_heads=kv_heads,
         head_dim=head_dim,
-        q_width=hidden,
-        k_width=hidden,
-        v_width=hidden,
-        o_width=hidden,
+        q_width=heads * head_dim,
+        k_width=kv_heads * head_dim,
+        v_width=kv_heads * head_dim,
+        o_width=heads * head_dim,
         mlp="gelu",
-        ffn=4 * hidden,
+        ffn=ffn,
         dense_mlp_layers=layers,
         vocab=vocab,
         embedding_params=2 * vocab * hidden,
-        largest_matrix=max(vocab, 4 * hidden) * hidden,
-        assumed=False,
+        largest_matrix=max(vocab, ffn) * hidden,
+        assumed=assumed,
     )
