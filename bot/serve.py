@@ -265,16 +265,8 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _load_settings() -> Settings:
-    """``load_settings()``, with a ``.env`` that is not UTF-8 reported as a SettingsError too."""
-    try:
-        return load_settings()
-    except UnicodeDecodeError as err:  # pydantic-settings reads .env as UTF-8 and lets this through
-        raise SettingsError(f".env: not UTF-8 text (byte {err.start})") from None
-
-
 def _settings_from(args: argparse.Namespace) -> Settings:
-    settings = _load_settings()
+    settings = load_settings()
     overrides = {
         key: value
         for key, value in (("napkin_host", args.host), ("port", args.port), ("napkin_mode", args.mode))
@@ -371,7 +363,7 @@ def _secrets(settings: Settings) -> list[str]:
 def run_main(argv: list[str]) -> int:
     """``napkin run``: serve when any Slack credential is configured, else the local console."""
     try:
-        settings = _load_settings()
+        settings = load_settings()
     except SettingsError as err:
         return _startup_failed(str(err))
     if settings.has_slack_credentials:

@@ -250,6 +250,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         return Settings()
     except ValidationError as err:
         raise SettingsError(describe_validation_error(err)) from None
+    except UnicodeDecodeError as err:  # pydantic-settings reads .env as UTF-8 and lets this through
+        raise SettingsError(f".env: not UTF-8 text (byte {err.start})") from None
     finally:
         _env_override.reset(token)
 

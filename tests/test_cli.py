@@ -145,3 +145,15 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert proc.returncode == 0
     assert "Traceback" not in err
     assert "BrokenPipe" not in err
+
+
+def test_a_dot_env_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"NAPKIN_MFU=\xff\xfe0.4\n")
+    exe = Path(sys.executable).with_name("napkin")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "NAPKIN_"))}
+    run = subprocess.run(
+        [str(exe), "traincost", "7B"], capture_output=True, text=True, env=clean, cwd=tmp_path, timeout=60, check=False
+    )
+    assert run.returncode == 2
+    assert ".env: not UTF-8" in run.stderr
+    assert "Traceback" not in run.stderr
