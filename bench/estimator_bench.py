@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 
-from bot.blocks import render_reply
+from bot.render.blocks import render_reply
 from config.catalogs import cached_catalog
 from estimator.commands import Reply, execute
 from estimator.defaults import Defaults

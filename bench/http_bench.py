@@ -12,7 +12,7 @@ Three servers run as real subprocesses on 127.0.0.1:
 * ``baseline-inline``: the same bare app with ``process_before_response=True``, as napkin is
   built, so what napkin gains from that setting is not mistaken for napkin's own cost.
 
-Their Web API (one ``auth.test`` each) is :class:`bot.loopback.LoopbackSlack` in this process. One
+Their Web API (one ``auth.test`` each) is :class:`bot.console.fake_slack.LoopbackSlack` in this process. One
 load generator in this process drives all three: signed ``/traincost`` commands over keep-alive
 connections, a warm-up first, then per concurrency level a fixed number of requests per round,
 the servers taking turns in an order that rotates each round. Figures are medians over rounds.
@@ -50,7 +50,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
-from bot.loopback import LoopbackSlack
+from bot.console.fake_slack import LoopbackSlack
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
@@ -399,7 +399,7 @@ def server_processes(api_url: str, log_dir: Path, *, profile_dir: Path | None) -
     baseline_argv = [sys.executable, "-m", "bench.baseline_app"]
     if profile_dir is not None:
         profiled = [sys.executable, "-m", "cProfile", "-o"]
-        napkin_argv = [*profiled, str(profile_dir / "napkin.prof"), "-m", "bot.serve"]
+        napkin_argv = [*profiled, str(profile_dir / "napkin.prof"), "-m", "bot.server.serve"]
         baseline_argv = [*profiled, str(profile_dir / "baseline.prof"), "-m", "bench.baseline_app"]
         return [
             ServerProcess("napkin", napkin_argv, env, log_dir / "napkin.log"),

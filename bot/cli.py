@@ -60,18 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _server_command(command: str, rest: list[str]) -> int:
     if command == "serve":
-        from bot.serve import main as serve_main
+        from bot.server.serve import main as serve_main
 
         return serve_main(rest)
     if command == "run":
-        from bot.serve import run_main
+        from bot.server.serve import run_main
 
         return run_main(rest)
     if command == "console":
-        from bot.console import main as console_main
+        from bot.console.repl import main as console_main
 
         return console_main(rest)
-    from bot.health import main as health_main
+    from bot.server.healthcheck import main as health_main
 
     return health_main(rest)
 
@@ -116,8 +116,8 @@ def _estimate(command: str, text: str, as_json: bool) -> int:
     if as_json:
         print(json.dumps(reply_json(reply), indent=2))
     else:
-        from bot.blocks import render_reply
-        from bot.textrender import blocks_to_text
+        from bot.render.blocks import render_reply
+        from bot.render.text import blocks_to_text
 
         message = render_reply(reply, command_text=text, shareable=False)
         print(blocks_to_text(message.blocks, message.text))

@@ -14,9 +14,9 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.app import AppState, Authorize, build_app
-from bot.blocks import SlackMessage, render_error, render_reply
-from bot.serve import build_web_app
+from bot.render.blocks import SlackMessage, render_error, render_reply
+from bot.server.serve import build_web_app
+from bot.slack.app import AppState, Authorize, build_app
 from config.catalogs import cached_catalog
 from config.settings import Settings, load_settings
 from estimator.commands import UsageError, execute

@@ -384,7 +384,7 @@ def free_port() -> int:
 
 
 class NapkinProcess:
-    """``python -m bot.serve`` on 127.0.0.1:``port`` with ``env``; its stdout and stderr go to ``log_path``.
+    """``python -m bot.server.serve`` on 127.0.0.1:``port`` with ``env``; its stdout and stderr go to ``log_path``.
 
     ``env`` is the whole child environment (PORT and NAPKIN_HOST are set here). Use as an async
     context manager: entering starts it and waits for ``/readyz``, leaving kills it if still running.
@@ -409,7 +409,7 @@ class NapkinProcess:
         """Spawn, then poll ``/readyz`` until it answers 200 (fails if the process exits first)."""
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.serve", cwd=self.cwd, env=self.env, stdout=log, stderr=log
+                sys.executable, "-m", "bot.server.serve", cwd=self.cwd, env=self.env, stdout=log, stderr=log
             )
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         deadline = time.monotonic() + within

@@ -12,8 +12,7 @@ import pytest
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.app import AppState, build_app
-from bot.handlers import (
+from bot.slack.answers import (
     INTERNAL_ERROR_TEXT,
     Answerer,
     is_answerable_dm,
@@ -22,6 +21,7 @@ from bot.handlers import (
     split_command,
     thread_ts_for,
 )
+from bot.slack.app import AppState, build_app
 from config.catalogs import cached_catalog
 from config.settings import SettingsError, load_settings
 from estimator.commands import execute

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.bars import EIGHTHS, FULL, MARKER, bar, marker_position, stacked, with_marker
+from bot.render.bars import EIGHTHS, FULL, MARKER, bar, marker_position, stacked, with_marker
 
 
 def eighths(drawn: str) -> int:

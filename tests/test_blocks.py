@@ -20,8 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.bars import EIGHTHS, FULL
-from bot.blocks import (
+from bot.render.bars import EIGHTHS, FULL
+from bot.render.blocks import (
     SHARE_ACTION_ID,
     SlackMessage,
     escape_mrkdwn,
@@ -32,7 +32,7 @@ from bot.blocks import (
     render_shared,
     share_value,
 )
-from bot.textrender import mrkdwn_to_text
+from bot.render.text import mrkdwn_to_text
 from estimator.commands import GpuListing, HelpTopic, Reply, UsageError
 from estimator.results import FitsResult, GpuCostRow, TrainCostResult
 from tests.golden import samples
@@ -78,7 +78,7 @@ def assert_matches_golden(name: str, message: SlackMessage) -> None:
 
 
 def slack_limit_violations(message: SlackMessage) -> list[str]:
-    """Every way ``message`` breaks a Slack limit, checked independently of bot.blocks' constants.
+    """Every way ``message`` breaks a Slack limit, checked independently of bot.render.blocks' constants.
 
     slack_sdk's models check header/section/context sizes on ``to_dict()``; the block count,
     field length and fallback text are not checked there, so they are checked here.
@@ -209,7 +209,7 @@ def test_rendered_messages_escape_their_text(name: str) -> None:
 
 def test_blocks_and_textrender_import_no_slack_or_aiohttp() -> None:
     code = (
-        "import sys, bot.blocks, bot.textrender; "
+        "import sys, bot.render.blocks, bot.render.text; "
         "bad = [m for m in sys.modules if m.split('.')[0] in {'slack_sdk', 'slack_bolt', 'aiohttp'}]; "
         "sys.exit(f'imported {bad}' if bad else 0)"
     )

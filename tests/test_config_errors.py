@@ -3,7 +3,7 @@
 Malformed catalog files (NAPKIN_CATALOG), malformed settings (environment or ``.env``) and a port
 already taken: exit status 2, exactly one line on stderr, starting ``napkin:`` and naming the
 variable or file and what is wrong with it, nothing on stdout, no traceback, no secret echoed.
-The whole matrix runs through ``bot.serve.main`` (what the console script calls); a sample of it
+The whole matrix runs through ``bot.server.serve.main`` (what the console script calls); a sample of it
 also runs as real ``napkin serve`` processes.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import serve
+from bot.server import serve
 from tests.conftest import subprocess_env
 from tests.slack_standin import BOT_TOKEN, SIGNING_SECRET, SlackStandIn, free_port
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import console, serve
-from bot.textrender import blocks_to_text
+from bot.console import repl as console
+from bot.render.text import blocks_to_text
+from bot.server import serve
 from config.settings import load_settings
 from tests.conftest import NapkinHttp, expected_error, expected_message, subprocess_env
 from tests.slack_standin import SlackStandIn, event_envelope, mention_event
@@ -50,7 +51,7 @@ async def test_piped_input_matches_the_http_path(napkin: NapkinHttp, standin: Sl
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.console",
+        "bot.console.repl",
         cwd=tmp_path,
         env=subprocess_env(),
         stdin=asyncio.subprocess.PIPE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.formatting import (
+from bot.render.formatting import (
     format_co2,
     format_context,
     format_energy,

@@ -22,8 +22,8 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.app import AppState, build_app
-from bot.serve import build_web_app
+from bot.server.serve import build_web_app
+from bot.slack.app import AppState, build_app
 from tests.conftest import settings_for
 from tests.slack_standin import SlackStandIn, block_actions_body, event_envelope, signed_headers, slash_form
 

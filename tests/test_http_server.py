@@ -18,8 +18,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import health, serve
 from bot.logs import JsonFormatter, RedactingFilter, configure_logging
+from bot.server import healthcheck as health
+from bot.server import serve
 from tests.conftest import NapkinHttp, expected_error, expected_message, settings_for, subprocess_env
 from tests.slack_standin import (
     BOT_TOKEN,
@@ -333,7 +334,7 @@ async def test_napkin_serve_drains_on_sigterm_and_exits_0(standin: SlackStandIn,
         NAPKIN_DRAIN_SECONDS="8",
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "bot.server.serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
     )
     client = NapkinClient(f"http://127.0.0.1:{port}")
     try:

@@ -12,9 +12,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot import manifest as manifest_module
-from bot.app import build_app
-from bot.manifest import MANIFEST_FILE, load_manifest, variant
+from bot.slack import manifest as manifest_module
+from bot.slack.app import build_app
+from bot.slack.manifest import MANIFEST_FILE, load_manifest, variant
 from config.settings import load_settings
 from tests.slack_standin import SIGNING_SECRET, signed_headers, slash_form
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.dedupe import (
+from bot.slack.dedupe import (
     NOT_PROCESSED_REASONS,
     Decision,
     Delivery,

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import SlackMessage
+from bot.render.blocks import SlackMessage
 from tests.conftest import expected_error, expected_message, subprocess_env
 from tests.slack_standin import (
     BOT_TOKEN,

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot import app as bot_app
+from bot.slack import app as bot_app
 from tests.conftest import NapkinHttp, expected_message, settings_for
 from tests.slack_standin import (
     CHANNEL_ID,

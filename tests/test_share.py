@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import SHARE_ACTION_ID, render_shared
+from bot.render.blocks import SHARE_ACTION_ID, render_shared
 from tests.conftest import NapkinHttp, expected_error, expected_message, settings_for
 from tests.slack_standin import USER_ID, SlackStandIn, block_actions_body
 

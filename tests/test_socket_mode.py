@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.app import AppState, build_app
-from bot.probes import socket_ready
-from bot.socket_mode import serve_socket_mode
+from bot.server.probes import socket_ready
+from bot.server.socket_mode import serve_socket_mode
+from bot.slack.app import AppState, build_app
 from tests.conftest import expected_message, settings_for, subprocess_env
 from tests.slack_standin import (
     APP_TOKEN,
@@ -168,7 +168,7 @@ async def test_socket_mode_process_exits_0_on_sigterm(standin: SlackStandIn, tmp
         NAPKIN_LOG_FORMAT="json",
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "bot.server.serve", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
     )
     try:
         run = SocketRun.__new__(SocketRun)

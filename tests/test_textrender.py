@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.blocks import render_error, render_reply, render_shared
-from bot.textrender import blocks_to_text, mrkdwn_to_text
+from bot.render.blocks import render_error, render_reply, render_shared
+from bot.render.text import blocks_to_text, mrkdwn_to_text
 from estimator.commands import UsageError
 from tests.golden import samples
 

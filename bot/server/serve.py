@@ -33,9 +33,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import EVENTS_PATH, AppState, build_app
 from bot.logs import configure_logging, log_fields
-from bot.probes import READY_PATH, add_health_routes
+from bot.server.probes import READY_PATH, add_health_routes
+from bot.slack.app import EVENTS_PATH, AppState, build_app
 from config.catalogs import CatalogError
 from config.settings import Settings, SettingsError, load_settings
 
@@ -304,7 +304,7 @@ def serve(settings: Settings) -> int:
         return _startup_failed(str(err))
     freeze_startup_objects()
     if settings.mode == "socket":
-        from bot.socket_mode import run_socket_mode
+        from bot.server.socket_mode import run_socket_mode
 
         return run_socket_mode(settings, app, state)
     return run_http(settings, app, state)
@@ -373,7 +373,7 @@ def run_main(argv: list[str]) -> int:
         "starting the local console",
         file=sys.stderr,
     )
-    from bot.console import main as console_main
+    from bot.console.repl import main as console_main
 
     return console_main(argv)
 

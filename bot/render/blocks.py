@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from bot.bars import bar, marker_position, stacked, with_marker
-from bot.formatting import (
+from bot.render.bars import bar, marker_position, stacked, with_marker
+from bot.render.formatting import (
     format_co2,
     format_context,
     format_energy,

@@ -3,8 +3,8 @@
 ``manifest.json`` at the repository root is the Socket Mode manifest (what ``slack run`` and the
 slack CLI hooks read). For HTTP mode, every request URL points at ``POST /slack/events``::
 
-    python -m bot.manifest --http https://napkin.example.com > manifest.http.json
-    python -m bot.manifest --suffix=-dev        # a dev app with /traincost-dev etc.
+    python -m bot.slack.manifest --http https://napkin.example.com > manifest.http.json
+    python -m bot.slack.manifest --suffix=-dev        # a dev app with /traincost-dev etc.
 
 The HTTP variant sets ``socket_mode_enabled: false``, each slash command's ``url``,
 ``settings.event_subscriptions.request_url`` and ``settings.interactivity.request_url``.
@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MANIFEST_FILE = Path(__file__).resolve().parent.parent / "manifest.json"
-EVENTS_PATH = "/slack/events"  # same as bot.app.EVENTS_PATH, without importing Slack libraries
+MANIFEST_FILE = Path(__file__).resolve().parents[2] / "manifest.json"
+EVENTS_PATH = "/slack/events"  # same as bot.slack.app.EVENTS_PATH, without importing Slack libraries
 
 
 def load_manifest(path: Path = MANIFEST_FILE) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def variant(manifest: dict[str, Any], *, base_url: str | None = None, command_su
 
 def main(argv: list[str]) -> int:
     """Print a manifest variant as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m bot.manifest", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.slack.manifest", description=__doc__.splitlines()[0])
     parser.add_argument("--http", metavar="BASE_URL", help="HTTP mode, e.g. https://napkin.example.com")
     parser.add_argument("--suffix", default="", help="command suffix, e.g. -dev (NAPKIN_COMMAND_SUFFIX)")
     args = parser.parse_args(argv)

@@ -1,6 +1,6 @@
 """What napkin answers, as plain functions of the request's text: no Bolt, no network.
 
-``bot.app`` registers thin Bolt listeners that call these; tests and the console call them too.
+``bot.slack.app`` registers thin Bolt listeners that call these; tests and the console call them too.
 Every path returns an :class:`Answer` — a usage error is an answer, and so is an internal error
 (logged, then answered politely) — so no request ever goes unanswered.
 """
@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.blocks import SlackMessage, parse_share_value, render_error, render_reply, render_shared
 from bot.logs import clip, log_fields
+from bot.render.blocks import SlackMessage, parse_share_value, render_error, render_reply, render_shared
 from estimator.catalog import Catalog
 from estimator.commands import Reply, UsageError, execute
 from estimator.defaults import Defaults

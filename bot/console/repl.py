@@ -30,10 +30,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.app import build_app
+from bot.console.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, LoopbackSlack
 from bot.logs import configure_logging
-from bot.loopback import BOT_ID, BOT_USER_ID, TEAM_ID, LoopbackSlack
-from bot.textrender import blocks_to_text
+from bot.render.text import blocks_to_text
+from bot.slack.app import build_app
 from config.catalogs import CatalogError
 from config.settings import Settings, SettingsError, load_settings
 

@@ -3,7 +3,7 @@
 Ready only while the socket is connected and its last ping-pong is recent. SIGTERM/SIGINT:
 not ready, close the socket (Slack sends new envelopes to other connections), wait up to
 NAPKIN_DRAIN_SECONDS for replies being posted, exit 0. Retry headers (``x-slack-retry-num`` /
-``-reason``) reach the app from the envelope since Bolt 1.29, so ``bot.dedupe`` applies unchanged.
+``-reason``) reach the app from the envelope since Bolt 1.29, so ``bot.slack.dedupe`` applies unchanged.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
-from bot.app import AppState
 from bot.logs import log_fields
-from bot.probes import add_health_routes, socket_ready
+from bot.server.probes import add_health_routes, socket_ready
+from bot.slack.app import AppState
 from config.settings import Settings
 
 logger = logging.getLogger("napkin.socket_mode")
@@ -44,7 +44,7 @@ def make_handler(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
 
 
 async def readiness_of(handler: AsyncSocketModeHandler, state: AppState) -> tuple[bool, str]:
-    """Readiness from the handler's client (see :func:`bot.probes.socket_ready`)."""
+    """Readiness from the handler's client (see :func:`bot.server.probes.socket_ready`)."""
     client = handler.client
     return socket_ready(
         connected=await client.is_connected(),

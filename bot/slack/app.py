@@ -2,10 +2,10 @@
 
 ``build_app`` reads no environment. It always passes Bolt an explicit ``authorize`` (from the bot
 token, or the caller's), so ``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET`` in the environment can
-never make Bolt authorize through OAuth instead; napkin serves its own routes (``bot.serve``),
+never make Bolt authorize through OAuth instead; napkin serves its own routes (``bot.server.serve``),
 so Bolt's OAuth install pages are never exposed either.
 
-Listeners are thin: they call :class:`bot.handlers.Answerer` and send what it returns. Answers are
+Listeners are thin: they call :class:`bot.slack.answers.Answerer` and send what it returns. Answers are
 computed on the event loop, inside the ack: estimate plus Block Kit rendering measured 0.4-1.5 ms
 per command (a thread would not help pure-Python work under the GIL, and Slack allows 3 s).
 
@@ -43,9 +43,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.blocks import SHARE_ACTION_ID, SlackMessage
-from bot.dedupe import Decision, SeenEvents, decide, delivery_from_headers
-from bot.handlers import (
+from bot.logs import log_fields, log_request, quiet_request_verification
+from bot.render.blocks import SHARE_ACTION_ID, SlackMessage
+from bot.slack.answers import (
     Answerer,
     internal_error_message,
     is_answerable_dm,
@@ -54,8 +54,8 @@ from bot.handlers import (
     thread_ts_for,
     unknown_command_message,
 )
-from bot.logs import log_fields, log_request, quiet_request_verification
-from bot.tasks import TaskTracker
+from bot.slack.dedupe import Decision, SeenEvents, decide, delivery_from_headers
+from bot.slack.tasks import TaskTracker
 from config.settings import Settings, SettingsError
 from estimator.catalog import Catalog
 
