@@ -23,7 +23,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-EVENTS_PATH = "/slack/events"
+from bot.routes import EVENTS_PATH
 
 
 def build_baseline(*, signing_secret: str, bot_token: str, api_url: str, inline: bool = False) -> AsyncApp:

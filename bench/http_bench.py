@@ -51,10 +51,10 @@ import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.console.fake_slack import LoopbackSlack
+from bot.routes import EVENTS_PATH
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-EVENTS_PATH = "/slack/events"
 
 SIGNING_SECRET = "bench-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-0000-1111-benchtoken"

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-HEALTH_PATH = "/healthz"
-READY_PATH = "/readyz"
+from bot.routes import HEALTH_PATH, READY_PATH
+
 PING_PONG_STALE_FACTOR = 4  # slack_sdk reconnects after 4 missed ping intervals
 
 Readiness = Callable[[], Awaitable[tuple[bool, str]]]

@@ -34,8 +34,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import configure_logging, log_fields
-from bot.server.probes import READY_PATH, add_health_routes
-from bot.slack.app import EVENTS_PATH, AppState, build_app
+from bot.routes import EVENTS_PATH, READY_PATH
+from bot.server.probes import add_health_routes
+from bot.slack.app import AppState, build_app
 from config.catalogs import CatalogError
 from config.settings import Settings, SettingsError, load_settings
 

@@ -61,7 +61,6 @@ from estimator.catalog import Catalog
 
 logger = logging.getLogger("napkin.app")
 
-EVENTS_PATH = "/slack/events"
 WEB_API_TIMEOUT_SECONDS = 10
 _STARTED = "napkin_started"  # context key: perf_counter() when napkin first saw the request
 

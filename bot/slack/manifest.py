@@ -19,8 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bot.routes import EVENTS_PATH
+
 MANIFEST_FILE = Path(__file__).resolve().parents[2] / "manifest.json"
-EVENTS_PATH = "/slack/events"  # same as bot.slack.app.EVENTS_PATH, without importing Slack libraries
 
 
 def load_manifest(path: Path = MANIFEST_FILE) -> dict[str, Any]:
