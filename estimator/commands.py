@@ -97,8 +97,9 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
 
 def help_topic(command: str | None) -> HelpTopic:
     """Help for one command, or an overview when ``command`` is None or unknown."""
-    if command in HELP:
-        return HelpTopic(command, HELP[command])  # type: ignore[arg-type]
+    for name, text in HELP.items():
+        if name == command:
+            return HelpTopic(name, text)
     return HelpTopic(None, HELP_OVERVIEW)
 
 
@@ -173,7 +174,7 @@ napkin answers two questions: what would it cost to train this model, and will i
 Examples: traincost 405B 15T a100 · traincost llama-3.1-70b 2T h100 gpus=1024 · fits 20B · fits mixtral-8x7b 4090 qlora
 Add `share` to post the answer in the channel. `help traincost` or `help fits` for every option."""
 
-HELP: dict[str, str] = {
+HELP: dict[CommandName, str] = {
     "traincost": f"""\
 Usage: {USAGE["traincost"]}
   <params|model>  405B, 7e9, 350M, or a preset such as llama-3.1-405b (MoE presets use active params)
