@@ -249,7 +249,24 @@ def _assumptions(
 ) -> list[str]:
     """What the answer assumes, one line each; ``note`` says why the precision differs from the request,
     ``source`` where the price comes from."""
-    num_gpus, deadline = cluster.num_gpus, cluster.deadline
+    return [
+        *_compute_assumptions(job, gpu, defaults, texts, dtype=dtype, note=note, mfu=mfu),
+        *_cluster_assumptions(job, defaults, cluster),
+        *_cost_assumptions(gpu, defaults, texts, source),
+    ]
+
+
+def _compute_assumptions(
+    job: TrainingJob,
+    gpu: Accelerator,
+    defaults: Defaults,
+    texts: _Texts,
+    *,
+    dtype: Precision,
+    note: str | None,
+    mfu: float,
+) -> list[str]:
+    """FLOPs per token, tokens, MFU and the peak they run at."""
     factor = defaults.flops_factor
     lines = [
         "C = 6·N·D: 2 FLOPs per parameter per token forward + 4 backward (Kaplan et al. 2020, "
@@ -275,6 +292,13 @@ def _assumptions(
     lines.append(f"{dtype} dense peak of {gpu.name}: {tflops:g} TFLOP/s (no sparsity)")
     if note:
         lines.append(note)
+    return lines
+
+
+def _cluster_assumptions(job: TrainingJob, defaults: Defaults, cluster: _Cluster) -> list[str]:
+    """How many GPUs, and how well they scale."""
+    num_gpus, deadline = cluster.num_gpus, cluster.deadline
+    lines = []
     if deadline is not None:
         default = " (default deadline)" if job.days is None else ""
         rounded = f", rounded up to whole {defaults.node_size}-GPU nodes" if num_gpus > defaults.node_size else ""
@@ -283,6 +307,12 @@ def _assumptions(
         f"Ideal linear scaling over {num_gpus:,} GPUs: no failures, restarts or stragglers "
         "(Llama 3 405B kept >90% effective training time, arXiv 2407.21783)"
     )
+    return lines
+
+
+def _cost_assumptions(gpu: Accelerator, defaults: Defaults, texts: _Texts, source: str | None) -> list[str]:
+    """Where the price comes from, and what energy and CO₂ count."""
+    lines = []
     if texts.price is None:
         lines.append(f"No catalog price for {gpu.name}: cost not estimated (add price=, USD per GPU-hour)")
     elif source == "given":
