@@ -7,28 +7,9 @@ Parameter counts follow the weights a checkpoint stores (Hugging Face ``transfor
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Literal, Self, TypeVar
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
-
-_T = TypeVar("_T")
-_REMEMBERED: dict[tuple[int, str], tuple[object, object]] = {}
-_REMEMBERED_MAX = 1024
-
-
-def remembered(owner: object, name: str, compute: Callable[[], _T]) -> _T:
-    """``compute()``, a value derived from the immutable ``owner`` alone, computed once per instance.
-    Entries hold ``owner``, so its id cannot be reused while they live; the table is bounded."""
-    key = (id(owner), name)
-    entry = _REMEMBERED.get(key)
-    if entry is not None and entry[0] is owner:
-        return entry[1]  # type: ignore[return-value]
-    value = compute()
-    if len(_REMEMBERED) >= _REMEMBERED_MAX:
-        _REMEMBERED.clear()
-    _REMEMBERED[key] = (owner, value)
-    return value
 
 
 class MoE(BaseModel):
@@ -123,8 +104,8 @@ class ModelArch(BaseModel):
         return self
 
     # --- derived quantities -------------------------------------------------------------------
-    # Plain integer arithmetic. The parameter counts are remembered per instance (every estimate of a
-    # preset asks for them); a copy made with model_copy(update=...) is a new instance, counted afresh.
+    # Plain integer arithmetic, a microsecond or two, so computed on every call: a cache would outlive a
+    # copy made with model_copy(update=...), which copies the instance's __dict__.
 
     @property
     def is_moe(self) -> bool:
@@ -138,11 +119,11 @@ class ModelArch(BaseModel):
 
     def param_count(self) -> int:
         """Total parameters derived from the architecture (MoE: every expert)."""
-        return remembered(self, "param_count", lambda: self._count(active_only=False))
+        return self._count(active_only=False)
 
     def active_param_count(self) -> int:
         """Parameters used per token (MoE: routed top-k + shared experts; dense: all)."""
-        return remembered(self, "active_param_count", lambda: self._count(active_only=True))
+        return self._count(active_only=True)
 
     def embedding_param_count(self) -> int:
         """Token embedding, untied LM head and learned position rows (what '12·L·h²' leaves out)."""

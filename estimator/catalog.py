@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from estimator.architecture import ModelArch
 from estimator.hardware import Accelerator
@@ -37,12 +38,23 @@ class Catalog:
     accelerators: Mapping[str, Accelerator]
     models: Mapping[str, ModelArch]
     sources: tuple[str, ...] = ()
-    _gpu_index: dict[str, str] = field(init=False, repr=False)
-    _model_index: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_gpu_index", _index(self.accelerators.values(), "GPU"))
-        object.__setattr__(self, "_model_index", _index(self.models.values(), "model"))
+        # build the name indexes now: a name two entries share is an error when the catalog loads
+        _ = self._gpu_index, self._model_index
+
+    @cached_property
+    def _gpu_index(self) -> dict[str, str]:
+        return _index(self.accelerators.values(), "GPU")
+
+    @cached_property
+    def _model_index(self) -> dict[str, str]:
+        return _index(self.models.values(), "model")
+
+    @cached_property
+    def fleet(self) -> tuple[Accelerator, ...]:
+        """Every accelerator, in catalog order (what ``traincost`` compares the job across)."""
+        return tuple(self.accelerators.values())
 
     def gpu(self, name: str) -> Accelerator | None:
         """The accelerator a user means by ``name`` (key or alias, any case), or None."""

@@ -6,14 +6,16 @@ import difflib
 from dataclasses import dataclass
 from typing import Literal
 
+from pydantic import ValidationError
+
 from estimator.architecture import ModelArch
 from estimator.catalog import Catalog
 from estimator.defaults import Defaults
-from estimator.errors import EstimateError
+from estimator.errors import EstimateError, refusal
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
-from estimator.results import FitsResult, TrainCostResult, trusted
+from estimator.results import FitsResult, TrainCostResult
 from estimator.training import TrainingJob, estimate_training
 
 CommandName = Literal["traincost", "fits", "gpus", "models", "help"]
@@ -89,12 +91,15 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
         raise UsageError(err.message, USAGE[name], err.suggestion) from None
     except EstimateError as err:
         raise UsageError(str(err), USAGE[name]) from None
+    except ValidationError as err:  # the grammar's bounds keep values in range: a guard, not a path
+        raise UsageError(str(refusal(err, {})), USAGE[name]) from None
 
 
 def help_topic(command: str | None) -> HelpTopic:
     """Help for one command, or an overview when ``command`` is None or unknown."""
-    if command in HELP:
-        return HelpTopic(command, HELP[command])  # type: ignore[arg-type]
+    for name, text in HELP.items():
+        if name == command:
+            return HelpTopic(name, text)
     return HelpTopic(None, HELP_OVERVIEW)
 
 
@@ -121,22 +126,18 @@ def _traincost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> T
     if parsed.num_gpus is not None and parsed.days is not None:
         raise GrammarError("give either gpus= (how many) or days= (a deadline), not both")
     gpu = parsed.gpu or _default_gpu(catalog, defaults)
-    # the grammar produced every value with its type: the job needs no second validation
-    job = trusted(
-        TrainingJob,
-        {
-            "params": params,
-            "active_params": active,
-            "model": model,
-            "tokens": parsed.tokens,
-            "dtype": parsed.dtype,
-            "mfu": parsed.mfu,
-            "price": parsed.price,
-            "num_gpus": parsed.num_gpus,
-            "days": parsed.days,
-        },
+    job = TrainingJob(
+        params=params,
+        active_params=active,
+        model=model,
+        tokens=parsed.tokens,
+        dtype=parsed.dtype,
+        mfu=parsed.mfu,
+        price=parsed.price,
+        num_gpus=parsed.num_gpus,
+        days=parsed.days,
     )
-    return estimate_training(job, gpu, defaults, tuple(catalog.accelerators.values()))
+    return estimate_training(job, gpu, defaults, catalog.fleet)
 
 
 def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsResult:
@@ -144,25 +145,22 @@ def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsRe
     if parsed.tokens is not None:
         raise GrammarError("`fits` takes no token count")
     gpu = parsed.gpu or _default_gpu(catalog, defaults)
-    job = trusted(  # the grammar produced every value with its type: the job needs no second validation
-        FitJob,
-        {
-            "params": params,
-            "active_params": active,
-            "model": parsed.model,
-            "modes": tuple(parsed.modes) or None,
-            "dtype": parsed.dtype,
-            "num_gpus": parsed.num_gpus,
-            "zero": parsed.zero,
-            "offload": parsed.offload,
-            "ctx": parsed.ctx,
-            "batch": parsed.batch,
-            "optimizer": parsed.optimizer,
-            "rank": parsed.rank,
-            "cpu_mem": parsed.cpu_mem,
-            "gpu_mem": parsed.gpu_mem,
-            "recompute": parsed.recompute,
-        },
+    job = FitJob(
+        params=params,
+        active_params=active,
+        model=parsed.model,
+        modes=tuple(parsed.modes) or None,
+        dtype=parsed.dtype,
+        num_gpus=parsed.num_gpus,
+        zero=parsed.zero,
+        offload=parsed.offload,
+        ctx=parsed.ctx,
+        batch=parsed.batch,
+        optimizer=parsed.optimizer,
+        rank=parsed.rank,
+        cpu_mem=parsed.cpu_mem,
+        gpu_mem=parsed.gpu_mem,
+        recompute=parsed.recompute,
     )
     return estimate_fits(job, gpu, defaults)
 
@@ -176,7 +174,7 @@ napkin answers two questions: what would it cost to train this model, and will i
 Examples: traincost 405B 15T a100 · traincost llama-3.1-70b 2T h100 gpus=1024 · fits 20B · fits mixtral-8x7b 4090 qlora
 Add `share` to post the answer in the channel. `help traincost` or `help fits` for every option."""
 
-HELP: dict[str, str] = {
+HELP: dict[CommandName, str] = {
     "traincost": f"""\
 Usage: {USAGE["traincost"]}
   <params|model>  405B, 7e9, 350M, or a preset such as llama-3.1-405b (MoE presets use active params)

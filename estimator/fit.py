@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from estimator.activations import Recompute
 from estimator.architecture import ModelArch
 from estimator.defaults import Defaults
-from estimator.errors import EstimateError
+from estimator.errors import EstimateError, refusal
 from estimator.hardware import Accelerator
 from estimator.memory import (
     OPTIMIZERS,
@@ -40,7 +41,7 @@ from estimator.placement import (
 )
 from estimator.precision import NF4_BYTES_PER_PARAM, Precision
 from estimator.quantities import format_bytes, format_count
-from estimator.results import FitsResult, Mode, Plan, Scenario, Verdict, trusted
+from estimator.results import FitsResult, Mode, Plan, Scenario, Verdict
 from estimator.shapes import Shape, assumed_shape, shape_of
 
 KV_CACHE_BYTES = 2.0  # bf16 KV cache (vLLM's default follows the 16-bit model dtype)
@@ -61,25 +62,59 @@ _RECOMPUTATION: dict[Recompute, str] = {
 
 
 class FitJob(BaseModel):
-    """A memory question: a model, which modes, and how the user would run it."""
+    """A memory question: a model, which modes, and how the user would run it.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Each value is checked where it is set and again by ``estimate_fits`` (a copy made with
+    ``model_copy(update=...)`` skips validation); which combinations it can answer, the estimate decides.
+    """
 
-    params: int
-    active_params: int
+    model_config = ConfigDict(frozen=True, extra="forbid", revalidate_instances="always")
+
+    params: int = Field(gt=0)
+    active_params: int = Field(gt=0, description="Parameters used per token; at most `params` (MoE).")
     model: ModelArch | None = None
-    modes: tuple[Mode, ...] | None = None
+    modes: tuple[Mode, ...] | None = Field(default=None, min_length=1)
     dtype: Precision | None = None
-    num_gpus: int | None = None
-    zero: int | None = None
+    num_gpus: int | None = Field(default=None, ge=1)
+    zero: int | None = Field(default=None, ge=0, le=3)
     offload: Offload | None = None
-    ctx: int | None = None
-    batch: int | None = None
+    ctx: int | None = Field(default=None, ge=1)
+    batch: int | None = Field(default=None, ge=1)
     optimizer: OptimizerName | None = None
-    rank: int | None = None
-    cpu_mem: int | None = None
-    gpu_mem: int | None = None
+    rank: int | None = Field(default=None, ge=1)
+    cpu_mem: int | None = Field(default=None, ge=0)
+    gpu_mem: int | None = Field(default=None, ge=1)
     recompute: Recompute | None = None
+
+
+# What a user reads when a FitJob field is out of range (``{input}``: the value given).
+_OUT_OF_RANGE = {
+    "params": "the parameter count must be positive (got {input})",
+    "active_params": "active parameters must be positive and at most the total",
+    "modes": "name at least one mode: inference, train, lora or qlora",
+    "num_gpus": "gpus= must be at least 1 (got {input})",
+    "zero": "zero= takes a ZeRO stage 0, 1, 2 or 3 (got {input})",
+    "ctx": "ctx= must be at least 1 (got {input})",
+    "batch": "batch= must be at least 1 (got {input})",
+    "rank": "rank= must be at least 1 (got {input})",
+    "cpu_mem": "cpu_mem= must not be negative",
+    "gpu_mem": "gpu_mem= must be at least 1 (got {input})",
+}
+
+
+def checked_job(job: FitJob) -> FitJob:
+    """``job`` validated, and a combination napkin can answer; EstimateError says what is wrong."""
+    try:
+        job = FitJob.model_validate(job)
+    except ValidationError as err:
+        raise refusal(err, _OUT_OF_RANGE) from None
+    if job.active_params > job.params:
+        raise EstimateError(_OUT_OF_RANGE["active_params"])
+    if job.offload == "full" and job.zero not in (None, 3):
+        raise EstimateError("offload=full (parameter offload) needs zero=3")
+    if job.offload == "optimizer" and job.zero == 0:
+        raise EstimateError("offload=optimizer needs a ZeRO stage of 1, 2 or 3")
+    return job
 
 
 class _Request:
@@ -171,78 +206,81 @@ def _training_workload(s: _Request, mode: Mode) -> Workload:
     return Workload(mode, label, base, weights, 0, s.adapter_params(), math.ceil(bytes_per_param(base) * largest))
 
 
+class _Search(NamedTuple):
+    """What the placement searches found for one scenario."""
+
+    hit: Placement | None  # the first layout of the asked GPU count that fits
+    closest: Placement  # the asked count's layout with the least memory per GPU
+    fewest: Placement | None  # the fewest-GPU layout that fits, at any count
+    recompute: Recompute  # the recomputation the single-device figure and the fewest-GPU search use
+
+
 def _scenario(s: _Request, w: Workload) -> Scenario:
-    job = s.job
-    given = job.num_gpus
-    gpus = given or 1
-    requested: Offload = job.offload or "none"
-    inference = w.mode == "inference"
-    recomputes: tuple[Recompute, ...] = (job.recompute,) if job.recompute is not None else ("none", "full")
     placer = Placer(s.budget, w)
-
-    if inference:
-        at = placer(inference_layout(s.budget, gpus))
-        hit = at if at.fits(s.budget) else None
-        closest = at
-        recompute: Recompute = "none"
-        fewest = fewest_inference(placer)
-    else:
-        stages = _zero_stages(job, requested, gpus)
-        hit, closest = first_fit_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
-        recompute = hit.layout.recompute if hit is not None else recomputes[-1]
-        zero = job.zero if job.zero is not None else 3
-        fewest = fewest_training(placer, zero, requested, recompute)
-    single = placer(_SINGLE_DEVICE[recompute])
-
-    verdict: Verdict
-    if hit is not None:
-        shown = hit
-        if requested != "none" and not inference:
-            verdict = "needs_offload"
-        else:
-            verdict = "fits_one_gpu" if gpus == 1 else "fits_n_gpus"
-    else:
-        offloaded = _auto_offload(s, placer, gpus, recomputes) if _may_offload(s, requested, inference) else None
-        if offloaded is not None:
-            shown, verdict = offloaded, "needs_offload"
-        elif given is None and fewest is not None:
-            shown, verdict = fewest, "fits_n_gpus"
-        else:
-            shown, verdict = closest, "does_not_fit"
-
-    needed = 0 if fewest is None else fewest.layout.gpus
+    found = _search(s, placer)
+    shown, verdict = _verdict(s, placer, found)
+    single = placer(_SINGLE_DEVICE[found.recompute])
+    needed = 0 if found.fewest is None else found.fewest.layout.gpus
     # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
-    asked = shown if shown.layout.gpus == gpus else closest
+    asked = shown if shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
     strategy = _strategy(w, shown)
     plan = None
     if asked is not shown:
-        plan = trusted(
-            Plan,
-            {
-                "num_gpus": shown.layout.gpus,
-                "breakdown": shown.breakdown(),
-                "per_gpu_bytes": shown.per_gpu,
-                "strategy": strategy,
-            },
+        plan = Plan(
+            num_gpus=shown.layout.gpus, breakdown=shown.breakdown(), per_gpu_bytes=shown.per_gpu, strategy=strategy
         )
-    return trusted(
-        Scenario,
-        {
-            "mode": w.mode,
-            "dtype": w.label,
-            "num_gpus": asked.layout.gpus,
-            "breakdown": asked.breakdown(),
-            "per_gpu_bytes": asked.per_gpu,
-            "total_bytes": single.per_gpu,
-            "gpus_needed": needed,
-            "verdict": verdict,
-            "verdict_text": _verdict_text(s, w, verdict, shown, needed),
-            "strategy": strategy,
-            "cpu_offload_bytes": shown.cpu_bytes,
-            "assumptions": _scenario_assumptions(s, w, shown, single, auto_recompute=job.recompute is None),
-            "plan": plan,  # last, as Scenario declares it (trusted models serialize in dict order)
-        },
+    return Scenario(
+        mode=w.mode,
+        dtype=w.label,
+        num_gpus=asked.layout.gpus,
+        breakdown=asked.breakdown(),
+        per_gpu_bytes=asked.per_gpu,
+        total_bytes=single.per_gpu,
+        gpus_needed=needed,
+        verdict=verdict,
+        verdict_text=_verdict_text(s, w, verdict, shown, needed),
+        strategy=strategy,
+        cpu_offload_bytes=shown.cpu_bytes,
+        assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None),
+        plan=plan,
     )
+
+
+def _recomputes(job: FitJob) -> tuple[Recompute, ...]:
+    """Recomputation settings to try, least recomputation first."""
+    return (job.recompute,) if job.recompute is not None else ("none", "full")
+
+
+def _search(s: _Request, placer: Placer) -> _Search:
+    job, gpus = s.job, s.job.num_gpus or 1
+    if placer.workload.mode == "inference":
+        at = placer(inference_layout(s.budget, gpus))
+        return _Search(at if at.fits(s.budget) else None, at, fewest_inference(placer), "none")
+    requested: Offload = job.offload or "none"
+    recomputes = _recomputes(job)
+    stages = _zero_stages(job, requested, gpus)
+    hit, closest = first_fit_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
+    recompute = hit.layout.recompute if hit is not None else recomputes[-1]
+    zero = job.zero if job.zero is not None else 3
+    return _Search(hit, closest, fewest_training(placer, zero, requested, recompute), recompute)
+
+
+def _verdict(s: _Request, placer: Placer, found: _Search) -> tuple[Placement, Verdict]:
+    """The layout the answer describes, and the verdict on it."""
+    job, gpus = s.job, s.job.num_gpus or 1
+    requested: Offload = job.offload or "none"
+    inference = placer.workload.mode == "inference"
+    if found.hit is not None:
+        if requested != "none" and not inference:
+            return found.hit, "needs_offload"
+        return found.hit, "fits_one_gpu" if gpus == 1 else "fits_n_gpus"
+    if _may_offload(s, requested, inference):
+        offloaded = _auto_offload(s, placer, gpus, _recomputes(job))
+        if offloaded is not None:
+            return offloaded, "needs_offload"
+    if job.num_gpus is None and found.fewest is not None:
+        return found.fewest, "fits_n_gpus"
+    return found.closest, "does_not_fit"
 
 
 def _zero_stages(job: FitJob, offload: Offload, gpus: int) -> tuple[int, ...]:
@@ -427,32 +465,6 @@ def _scenario_assumptions(
 # --- entry point ------------------------------------------------------------------------------------------
 
 
-def _validate(job: FitJob) -> None:
-    if job.params <= 0:
-        raise EstimateError(f"the parameter count must be positive (got {job.params})")
-    if not 0 < job.active_params <= job.params:
-        raise EstimateError("active parameters must be positive and at most the total")
-    for name, value in (
-        ("gpus", job.num_gpus),
-        ("ctx", job.ctx),
-        ("batch", job.batch),
-        ("rank", job.rank),
-        ("gpu_mem", job.gpu_mem),
-    ):
-        if value is not None and value < 1:
-            raise EstimateError(f"{name}= must be at least 1 (got {value})")
-    if job.cpu_mem is not None and job.cpu_mem < 0:
-        raise EstimateError("cpu_mem= must not be negative")
-    if job.zero is not None and job.zero not in (0, 1, 2, 3):
-        raise EstimateError(f"zero= takes a ZeRO stage 0, 1, 2 or 3 (got {job.zero})")
-    if job.offload == "full" and job.zero not in (None, 3):
-        raise EstimateError("offload=full (parameter offload) needs zero=3")
-    if job.offload == "optimizer" and job.zero == 0:
-        raise EstimateError("offload=optimizer needs a ZeRO stage of 1, 2 or 3")
-    if job.modes is not None and not job.modes:
-        raise EstimateError("name at least one mode: inference, train, lora or qlora")
-
-
 def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
     shape = shape_of(job.model) if job.model is not None else assumed_shape(job.params)
     memory = job.gpu_mem if job.gpu_mem is not None else gpu.memory_bytes
@@ -503,23 +515,20 @@ def estimate_fits(job: FitJob, gpu: Accelerator, defaults: Defaults) -> FitsResu
     Default scenarios: inference at 16-bit, 8-bit (fp8 where the GPU has it, else int8) and int4;
     full training (mixed-precision AdamW); LoRA on a 16-bit base; QLoRA on an NF4 base.
     """
-    _validate(job)
+    job = checked_job(job)
     s = _setup(job, gpu, defaults)
     scenarios = [_scenario(s, w) for w in _workloads(s)]
-    return trusted(
-        FitsResult,
-        {
-            "model": None if job.model is None else job.model.key,
-            "params": job.params,
-            "active_params": job.active_params,
-            "gpu": gpu.key,
-            "gpu_name": gpu.name,
-            "gpu_memory_bytes": s.memory,
-            "usable_gpu_memory_bytes": s.budget.usable,
-            "cpu_memory_bytes": s.budget.cpu_memory,
-            "scenarios": scenarios,
-            "assumptions": _assumptions(s, defaults),
-        },
+    return FitsResult(
+        model=None if job.model is None else job.model.key,
+        params=job.params,
+        active_params=job.active_params,
+        gpu=gpu.key,
+        gpu_name=gpu.name,
+        gpu_memory_bytes=s.memory,
+        usable_gpu_memory_bytes=s.budget.usable,
+        cpu_memory_bytes=s.budget.cpu_memory,
+        scenarios=scenarios,
+        assumptions=_assumptions(s, defaults),
     )
 
 

@@ -10,7 +10,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar, get_args
+from typing import Literal, TypeVar
 
 from estimator.architecture import ModelArch
 from estimator.catalog import Catalog
@@ -147,72 +147,143 @@ def _set_once(current: _T | None, value: _T, what: str, raw: str) -> _T:
     return value
 
 
-def _apply_option(cmd: ParsedCommand, key: str, raw: str, catalog: Catalog) -> None:  # noqa: PLR0915
+def _gpus(cmd: ParsedCommand, raw: str) -> None:
+    cmd.num_gpus = int(_bounded(parse_int(raw), 1, MAX_GPUS, "gpus", raw))
+
+
+def _mfu(cmd: ParsedCommand, raw: str) -> None:
+    cmd.mfu = _bounded(parse_fraction(raw), 0.01, 1.0, "mfu", raw)
+
+
+def _price(cmd: ParsedCommand, raw: str) -> None:
+    cmd.price = _bounded(parse_money(raw), 0.0, 10_000.0, "price per GPU-hour", raw)
+
+
+def _dtype(cmd: ParsedCommand, raw: str) -> None:
+    precision = parse_precision(raw)
+    if precision is None:
+        options = tuple(p.value for p in Precision)
+        raise GrammarError(f"dtype must be one of {', '.join(options)} (got `{raw}`)")
+    cmd.dtype = precision
+
+
+def _days(cmd: ParsedCommand, raw: str) -> None:
+    cmd.days = _bounded(parse_days(raw), 1 / 24, 36_525, "days", raw)
+
+
+def _tokens(cmd: ParsedCommand, raw: str) -> None:
+    cmd.tokens = _bounded(parse_count(raw), 1, MAX_TOKENS, "tokens", raw)
+
+
+def _params(cmd: ParsedCommand, raw: str) -> None:
+    cmd.params = _bounded(parse_count(raw), 1e3, MAX_PARAMS, "params", raw)
+
+
+def _mode(cmd: ParsedCommand, raw: str) -> None:
+    mode = _MODE_WORDS.get(raw.lower())
+    if mode is None:
+        raise GrammarError(f"mode must be one of inference, train, lora, qlora (got `{raw}`)")
+    if mode not in cmd.modes:
+        cmd.modes.append(mode)
+
+
+def _zero(cmd: ParsedCommand, raw: str) -> None:
+    cmd.zero = int(_bounded(parse_int(raw), 0, 3, "zero (ZeRO stage)", raw))
+
+
+def _offload(cmd: ParsedCommand, raw: str) -> None:
+    cmd.offload = _OFFLOAD_WORDS[_choice(raw, tuple(_OFFLOAD_WORDS), "offload")]
+
+
+def _ctx(cmd: ParsedCommand, raw: str) -> None:
+    cmd.ctx = int(_bounded(parse_int(raw), 1, 10_000_000, "ctx (tokens of context)", raw))
+
+
+def _batch(cmd: ParsedCommand, raw: str) -> None:
+    cmd.batch = int(_bounded(parse_int(raw), 1, 65_536, "batch", raw))
+
+
+def _optimizer(cmd: ParsedCommand, raw: str) -> None:
+    cmd.optimizer = _OPTIMIZER_WORDS[_choice(raw, tuple(_OPTIMIZER_WORDS), "optimizer")]
+
+
+def _rank(cmd: ParsedCommand, raw: str) -> None:
+    cmd.rank = int(_bounded(parse_int(raw), 1, 65_536, "rank", raw))
+
+
+def _size(raw: str, key: str) -> int:
+    size = parse_bytes(raw)
+    if size is None:
+        raise GrammarError(f"{key} must be a size like 256GB or 80GiB (got `{raw}`)")
+    return int(_bounded(size, 1e9, 1e15, key, raw))
+
+
+def _cpu_mem(cmd: ParsedCommand, raw: str) -> None:
+    cmd.cpu_mem = _size(raw, "cpu_mem")
+
+
+def _gpu_mem(cmd: ParsedCommand, raw: str) -> None:
+    cmd.gpu_mem = _size(raw, "gpu_mem")
+
+
+def _recompute(cmd: ParsedCommand, raw: str) -> None:
+    cmd.recompute = _RECOMPUTE_WORDS[_choice(raw, tuple(_RECOMPUTE_WORDS), "recompute")]
+
+
+# The words each option accepts, in the order an error message lists them, and what each means.
+_OFFLOAD_WORDS: dict[str, Offload] = {
+    "none": "none",
+    "optimizer": "optimizer",
+    "full": "full",
+    "cpu": "optimizer",
+    "no": "none",
+    "yes": "optimizer",
+}
+_OPTIMIZER_WORDS: dict[str, Optimizer] = {
+    "adamw": "adamw",
+    "adam": "adamw",
+    "adamw-8bit": "adamw-8bit",
+    "adam8bit": "adamw-8bit",
+    "8bit": "adamw-8bit",
+    "sgd": "sgd",
+    "adafactor": "adafactor",
+}
+_RECOMPUTE_WORDS: dict[str, Recompute] = {
+    "none": "none",
+    "selective": "selective",
+    "full": "full",
+    "no": "none",
+    "yes": "full",
+}
+# ``key=value`` options (but gpu= and model=, which name catalog entries): what each key sets.
+_OPTIONS: dict[str, Callable[[ParsedCommand, str], None]] = {
+    "gpus": _gpus,
+    "mfu": _mfu,
+    "price": _price,
+    "dtype": _dtype,
+    "days": _days,
+    "tokens": _tokens,
+    "params": _params,
+    "mode": _mode,
+    "zero": _zero,
+    "offload": _offload,
+    "ctx": _ctx,
+    "seq": _ctx,
+    "batch": _batch,
+    "optimizer": _optimizer,
+    "rank": _rank,
+    "cpu_mem": _cpu_mem,
+    "gpu_mem": _gpu_mem,
+    "recompute": _recompute,
+}
+
+
+def _apply_option(cmd: ParsedCommand, key: str, raw: str, catalog: Catalog) -> None:
     """Apply one ``key=value`` option."""
-    if key == "gpus":
-        cmd.num_gpus = int(_bounded(parse_int(raw), 1, MAX_GPUS, "gpus", raw))
-    elif key == "mfu":
-        cmd.mfu = _bounded(parse_fraction(raw), 0.01, 1.0, "mfu", raw)
-    elif key == "price":
-        cmd.price = _bounded(parse_money(raw), 0.0, 10_000.0, "price per GPU-hour", raw)
-    elif key == "dtype":
-        precision = parse_precision(raw)
-        if precision is None:
-            options = tuple(p.value for p in Precision)
-            raise GrammarError(f"dtype must be one of {', '.join(options)} (got `{raw}`)")
-        cmd.dtype = precision
-    elif key == "days":
-        cmd.days = _bounded(parse_days(raw), 1 / 24, 36_525, "days", raw)
-    elif key == "tokens":
-        cmd.tokens = _bounded(parse_count(raw), 1, MAX_TOKENS, "tokens", raw)
-    elif key == "params":
-        cmd.params = _bounded(parse_count(raw), 1e3, MAX_PARAMS, "params", raw)
-    elif key in {"gpu", "model"}:
+    if key in {"gpu", "model"}:
         _apply_name(cmd, raw, catalog, only=key)
-    elif key == "mode":
-        mode = _MODE_WORDS.get(raw.lower())
-        if mode is None:
-            raise GrammarError(f"mode must be one of inference, train, lora, qlora (got `{raw}`)")
-        if mode not in cmd.modes:
-            cmd.modes.append(mode)
-    elif key == "zero":
-        cmd.zero = int(_bounded(parse_int(raw), 0, 3, "zero (ZeRO stage)", raw))
-    elif key == "offload":
-        cmd.offload = _offload(_choice(raw, ("none", "optimizer", "full", "cpu", "no", "yes"), "offload"))
-    elif key in {"ctx", "seq"}:
-        cmd.ctx = int(_bounded(parse_int(raw), 1, 10_000_000, "ctx (tokens of context)", raw))
-    elif key == "batch":
-        cmd.batch = int(_bounded(parse_int(raw), 1, 65_536, "batch", raw))
-    elif key == "optimizer":
-        cmd.optimizer = _optimizer(
-            _choice(raw, ("adamw", "adam", "adamw-8bit", "adam8bit", "8bit", "sgd", "adafactor"), "optimizer")
-        )
-    elif key == "rank":
-        cmd.rank = int(_bounded(parse_int(raw), 1, 65_536, "rank", raw))
-    elif key in {"cpu_mem", "gpu_mem"}:
-        size = parse_bytes(raw)
-        if size is None:
-            raise GrammarError(f"{key} must be a size like 256GB or 80GiB (got `{raw}`)")
-        value = int(_bounded(size, 1e9, 1e15, key, raw))
-        if key == "cpu_mem":
-            cmd.cpu_mem = value
-        else:
-            cmd.gpu_mem = value
-    elif key == "recompute":
-        choice = _choice(raw, ("none", "selective", "full", "no", "yes"), "recompute")
-        cmd.recompute = {"no": "none", "yes": "full"}.get(choice, choice)  # type: ignore[assignment]
-
-
-def _offload(choice: str) -> Offload:
-    mapped = {"cpu": "optimizer", "yes": "optimizer", "no": "none"}.get(choice, choice)
-    assert mapped in get_args(Offload)  # noqa: S101 - _choice restricted the values
-    return mapped  # type: ignore[return-value]
-
-
-def _optimizer(choice: str) -> Optimizer:
-    mapped = {"adam": "adamw", "adam8bit": "adamw-8bit", "8bit": "adamw-8bit"}.get(choice, choice)
-    assert mapped in get_args(Optimizer)  # noqa: S101 - _choice restricted the values
-    return mapped  # type: ignore[return-value]
+    else:
+        _OPTIONS[key](cmd, raw)
 
 
 def _apply_name(cmd: ParsedCommand, raw: str, catalog: Catalog, only: str | None = None) -> bool:
@@ -326,6 +397,3 @@ def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
         else:
             _positional(cmd, word, command, catalog)
     return cmd
-
-
-Resolver = Callable[[str], Accelerator | None]

@@ -28,7 +28,6 @@ from estimator.results import MemoryBreakdown, Mode
 from estimator.shapes import Shape
 
 MAX_GPUS = 1_000_000  # beyond any cluster built so far: past this, "does not fit"
-_new_tuple = tuple.__new__
 
 
 class Budget(NamedTuple):
@@ -119,7 +118,14 @@ class Placement(NamedTuple):
 
     def breakdown(self) -> MemoryBreakdown:
         """The public per-GPU breakdown."""
-        return _new_tuple(MemoryBreakdown, self[1:7])  # weights … overhead, in MemoryBreakdown's order
+        return MemoryBreakdown(
+            weights=self.weights,
+            gradients=self.gradients,
+            optimizer=self.optimizer,
+            activations=self.activations,
+            kv_cache=self.kv_cache,
+            overhead=self.overhead,
+        )
 
 
 class Placer:
@@ -146,7 +152,7 @@ class Placer:
             if not self._inference and layout.data == 1 and layout.zero:
                 # over one data-parallel rank ZeRO has nothing to shard: the stage-0 twin's bytes
                 twin = self(_training_split(layout.tensor, 1, 0, layout.offload, layout.recompute))
-                placed = _new_tuple(Placement, (layout, *twin[1:]))
+                placed = twin._replace(layout=layout)
             else:
                 placed = self._place(layout)
             self._placed[layout] = placed
@@ -220,19 +226,18 @@ class Placer:
         if cpu_total:  # host bytes per node, and what to provision (DeepSpeed's 1.5× for training offload)
             cpu = ceil(cpu_total / ceil(lay.gpus / b.node_size))
             host = cpu if self._inference else host_memory_needed(cpu)
-        fields = (
-            lay,
-            weights,
-            gradients,
-            optimizer,
-            activations,
-            kv_cache,
-            buffers + headroom,
-            cpu,
-            host,
-            on_gpu + headroom,
+        return Placement(
+            layout=lay,
+            weights=weights,
+            gradients=gradients,
+            optimizer=optimizer,
+            activations=activations,
+            kv_cache=kv_cache,
+            overhead=buffers + headroom,
+            cpu_bytes=cpu,
+            host_needed=host,
+            per_gpu=on_gpu + headroom,
         )
-        return _new_tuple(Placement, fields)  # Placement(*fields) without the keyword-parsing constructor
 
 
 def _smallest(ok: Callable[[int], bool], low: int, high: int, guess: int) -> int | None:
@@ -261,7 +266,7 @@ def _smallest(ok: Callable[[int], bool], low: int, high: int, guess: int) -> int
 
 
 def _training_split(tensor: int, data: int, zero: int, offload: Offload, recompute: Recompute) -> Layout:
-    return _new_tuple(Layout, (tensor, 1, data, zero, offload, recompute, 0))  # the searches build many
+    return Layout(tensor=tensor, data=data, zero=zero, offload=offload, recompute=recompute)
 
 
 def inference_layout(b: Budget, gpus: int) -> Layout:

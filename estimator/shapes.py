@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from estimator.architecture import ModelArch, remembered
+from estimator.architecture import ModelArch
 
 ASSUMED_HEAD_DIM = 128
 ASSUMED_VOCAB = 32_000  # Llama 1/2 and Mistral's tokenizer
@@ -76,10 +76,6 @@ class Shape(BaseModel):
 
 def shape_of(arch: ModelArch) -> Shape:
     """The shape of a preset. MLA attention is described by its decompressed per-head widths."""
-    return remembered(arch, "shape", lambda: _shape_of(arch))
-
-
-def _shape_of(arch: ModelArch) -> Shape:
     if arch.mla is not None:
         mla = arch.mla
         qk = arch.heads * (mla.qk_nope_head_dim + mla.qk_rope_head_dim)

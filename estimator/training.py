@@ -4,42 +4,67 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from itertools import count, repeat
-from operator import itemgetter
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from estimator.defaults import Defaults
-from estimator.errors import EstimateError
+from estimator.errors import EstimateError, refusal
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
 from estimator.quantities import format_count, format_flops, format_percent, format_usd
-from estimator.results import GpuCostRow, TrainCostResult, trusted
+from estimator.results import GpuCostRow, TrainCostResult
 
 SECONDS_PER_HOUR = 3600
 HOURS_PER_DAY = 24
 # Precisions a training run's matmuls can use; int8/int4 are storage formats for inference.
 TRAINING_PRECISIONS = (Precision.BF16, Precision.FP16, Precision.FP8, Precision.FP4, Precision.TF32, Precision.FP32)
 _SIXTEEN_BIT = (Precision.BF16, Precision.FP16)
-_new_row = tuple.__new__  # GpuCostRow from its fields in order, skipping the keyword-parsing constructor
-_last = itemgetter(-1)
 
 
 class TrainingJob(BaseModel):
-    """One training run to price: the model, the data and, optionally, how it runs."""
+    """One training run to price: the model, the data and, optionally, how it runs.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Each value is checked where it is set and again by ``estimate_training`` (a copy made with
+    ``model_copy(update=...)`` skips validation); which combinations it can price, the estimate decides.
+    """
 
-    params: int
-    active_params: int
+    model_config = ConfigDict(frozen=True, extra="forbid", revalidate_instances="always")
+
+    params: int = Field(gt=0)
+    active_params: int = Field(gt=0, description="Parameters used per token; at most `params` (MoE).")
     model: str | None = None
-    tokens: float | None = None
+    tokens: float | None = Field(default=None, gt=0)
     dtype: Precision | None = None
-    mfu: float | None = None
-    price: float | None = None
-    num_gpus: int | None = None
-    days: float | None = None
+    mfu: float | None = Field(default=None, gt=0, le=1)
+    price: float | None = Field(default=None, ge=0, description="USD per GPU-hour.")
+    num_gpus: int | None = Field(default=None, ge=1)
+    days: float | None = Field(default=None, gt=0, description="A deadline; exclusive with `num_gpus`.")
+
+
+# What a user reads when a TrainingJob field is out of range (``{input}``: the value given).
+_OUT_OF_RANGE = {
+    "params": "the parameter count must be positive (got {input})",
+    "active_params": "active parameters must be positive and at most the total",
+    "tokens": "the token count must be positive",
+    "mfu": "mfu= must be between 0 and 100% (got {input})",
+    "price": "price= must be a non-negative USD amount per GPU-hour",
+    "num_gpus": "gpus= must be at least 1 (got {input})",
+    "days": "days= must be a positive duration",
+}
+
+
+def checked_job(job: TrainingJob) -> TrainingJob:
+    """``job`` validated, and a combination napkin can price; EstimateError says what is wrong."""
+    try:
+        job = TrainingJob.model_validate(job)
+    except ValidationError as err:
+        raise refusal(err, _OUT_OF_RANGE) from None
+    if job.active_params > job.params:
+        raise EstimateError(_OUT_OF_RANGE["active_params"])
+    if job.num_gpus is not None and job.days is not None:
+        raise EstimateError("give either gpus= (how many) or days= (a deadline), not both")
+    return job
 
 
 def training_precision(gpu: Accelerator, requested: Precision | None) -> tuple[Precision, str | None]:
@@ -68,101 +93,41 @@ def gpus_for_deadline(gpu_hours: float, days: float, node_size: int) -> int:
     return needed if needed <= node_size else math.ceil(needed / node_size) * node_size
 
 
-def _validate(job: TrainingJob) -> None:
-    if job.params <= 0:
-        raise EstimateError(f"the parameter count must be positive (got {job.params})")
-    if not 0 < job.active_params <= job.params:
-        raise EstimateError("active parameters must be positive and at most the total")
-    if job.tokens is not None and not job.tokens > 0:
-        raise EstimateError("the token count must be positive")
-    if job.mfu is not None and not 0 < job.mfu <= 1:
-        raise EstimateError(f"mfu= must be between 0 and 100% (got {job.mfu:g})")
-    if job.price is not None and not job.price >= 0:
-        raise EstimateError("price= must be a non-negative USD amount per GPU-hour")
-    if job.num_gpus is not None and job.num_gpus < 1:
-        raise EstimateError(f"gpus= must be at least 1 (got {job.num_gpus})")
-    if job.days is not None and not job.days > 0:
-        raise EstimateError("days= must be a positive duration")
-    if job.num_gpus is not None and job.days is not None:
-        raise EstimateError("give either gpus= (how many) or days= (a deadline), not both")
-
-
 def _gpu_hours(flops: float, peak_flops: float, mfu: float) -> float:
     return flops / (peak_flops * mfu) / SECONDS_PER_HOUR
-
-
-class _Columns(NamedTuple):
-    """Catalog constants of the accelerators on one side of a comparison, a tuple per field in fleet
-    order (``prices`` and ``sources`` stay empty on the unpriced side)."""
-
-    keys: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-    dtypes: tuple[Precision, ...] = ()
-    peaks: tuple[float, ...] = ()  # dense peak FLOP/s at dtype
-    prices: tuple[float, ...] = ()  # USD per GPU-hour
-    sources: tuple[str, ...] = ()
-
-
-_FLEETS: dict[tuple[Precision | None, tuple[int, ...]], tuple[tuple[Accelerator, ...], _Columns, _Columns]] = {}
-_FLEETS_MAX = 64
-
-
-def _fleet_columns(fleet: Sequence[Accelerator], requested: Precision | None) -> tuple[_Columns, _Columns]:
-    """The priced and the unpriced accelerators of ``fleet`` that can train at ``requested``: catalog
-    constants (accelerators are immutable), worked out once per fleet and precision. The fleet is
-    known by its members' ids; an entry holds the members, so those ids cannot be reused while it lives."""
-    key = (requested, tuple(map(id, fleet)))
-    known = _FLEETS.get(key)
-    if known is not None:
-        return known[1], known[2]
-    priced: list[tuple[str, str, Precision, float, float, str]] = []
-    unpriced: list[tuple[str, str, Precision, float]] = []
-    for gpu in fleet:
-        try:
-            dtype, _ = training_precision(gpu, requested)
-        except EstimateError:
-            continue
-        peak, price = gpu.dense_tflops[dtype] * 1e12, gpu.price
-        if price is None:
-            unpriced.append((gpu.key, gpu.name, dtype, peak))
-        else:
-            priced.append((gpu.key, gpu.name, dtype, peak, price.usd_per_hour, f"{price.provider}, {price.as_of}"))
-    columns = (_Columns(*map(tuple, zip(*priced))), _Columns(*map(tuple, zip(*unpriced))))  # noqa: B905
-    if len(_FLEETS) >= _FLEETS_MAX:
-        _FLEETS.clear()
-    _FLEETS[key] = (tuple(fleet), *columns)
-    return columns
 
 
 def compare_fleet(
     fleet: Sequence[Accelerator], requested: Precision | None, flops: float, mfu: float
 ) -> list[GpuCostRow]:
     """The job on every accelerator that can train at the requested precision: priced rows first,
-    cheapest first, then unpriced rows by GPU-hours."""
-    if requested is not None and requested not in TRAINING_PRECISIONS:
-        return []
-    priced, unpriced = _fleet_columns(fleet, requested)
-    return _priced_rows(priced, flops, mfu) + _unpriced_rows(unpriced, flops, mfu)
+    cheapest first, then unpriced rows by GPU-hours (ties in fleet order)."""
+    rows: list[GpuCostRow] = []
+    for gpu in fleet:
+        try:
+            dtype, _ = training_precision(gpu, requested)
+        except EstimateError:
+            continue
+        peak = gpu.dense_tflops[dtype] * 1e12
+        hours = _gpu_hours(flops, peak, mfu)
+        price = gpu.price
+        rows.append(
+            GpuCostRow(
+                gpu=gpu.key,
+                name=gpu.name,
+                dtype=dtype,
+                peak_flops=peak,
+                gpu_hours=hours,
+                price_per_gpu_hour=None if price is None else price.usd_per_hour,
+                cost_usd=None if price is None else hours * price.usd_per_hour,
+                price_source=None if price is None else f"{price.provider}, {price.as_of}",
+            )
+        )
+    return sorted(rows, key=_cheapest_first)  # stable: ties keep fleet order
 
 
-# Dozens of rows per answer, so they are built column by column, and sorted on
-# (cost, hours, fleet order) or (hours, fleet order): the order a stable sort on cost, then hours, gives.
-
-
-def _priced_rows(c: _Columns, flops: float, mfu: float) -> list[GpuCostRow]:
-    hours = [flops / (peak * mfu) / SECONDS_PER_HOUR for peak in c.peaks]  # _gpu_hours, row by row
-    costs = [h * price for h, price in zip(hours, c.prices, strict=True)]
-    fields = zip(c.keys, c.names, c.dtypes, c.peaks, hours, c.prices, costs, c.sources, strict=True)
-    rows = map(_new_row, repeat(GpuCostRow), fields)
-    return list(map(_last, sorted(zip(costs, hours, count(), rows))))
-
-
-def _unpriced_rows(c: _Columns, flops: float, mfu: float) -> list[GpuCostRow]:
-    hours = [flops / (peak * mfu) / SECONDS_PER_HOUR for peak in c.peaks]  # _gpu_hours, row by row
-    none = repeat(None)
-    fields = zip(c.keys, c.names, c.dtypes, c.peaks, hours, none, none, none, strict=False)
-    rows = map(_new_row, repeat(GpuCostRow), fields)
-    return list(map(_last, sorted(zip(hours, count(), rows))))
+def _cheapest_first(row: GpuCostRow) -> tuple[bool, float, float]:
+    return row.cost_usd is None, row.cost_usd or 0.0, row.gpu_hours
 
 
 def estimate_training(
@@ -173,35 +138,74 @@ def estimate_training(
     C = flops_factor·N_active·D (Kaplan); GPU-hours = C / (dense peak × MFU) / 3600; wall-clock
     assumes ideal scaling; energy = GPU-hours × TDP × PUE; CO₂ = energy × grid intensity.
     """
-    _validate(job)
+    job = checked_job(job)
     dtype, precision_note = training_precision(gpu, job.dtype)
     peak = gpu.dense_tflops[dtype] * 1e12
     mfu = defaults.mfu if job.mfu is None else job.mfu
-    tokens_assumed = job.tokens is None
     tokens = defaults.tokens_per_param * job.params if job.tokens is None else job.tokens
     flops = defaults.flops_factor * job.active_params * tokens
     gpu_hours = _gpu_hours(flops, peak, mfu)
-
-    if job.num_gpus is not None:
-        num_gpus, reason, deadline = job.num_gpus, "given", None
-    elif job.days is not None:
-        deadline = job.days
-        num_gpus, reason = gpus_for_deadline(gpu_hours, deadline, defaults.node_size), "deadline"
-    else:
-        deadline = defaults.default_days
-        num_gpus, reason = gpus_for_deadline(gpu_hours, deadline, defaults.node_size), "default_deadline"
-
+    cluster = _cluster(job, gpu_hours, defaults)
     price, price_source = _price(job, gpu)
     cost = None if price is None else gpu_hours * price
     energy = 0.0 if gpu.tdp_watts is None else gpu_hours * gpu.tdp_watts / 1000 * defaults.pue
-    co2 = energy * defaults.grid_kg_co2_per_kwh / 1000
-
     texts = _Texts(
         params=format_count(job.params),
         active=format_count(job.active_params) if job.active_params != job.params else None,
         tokens=format_count(tokens),
         price=None if price is None else f"{price:.2f}",
     )
+    return TrainCostResult(
+        model=job.model,
+        params=job.params,
+        active_params=job.active_params,
+        tokens=tokens,
+        tokens_assumed=job.tokens is None,
+        flops_factor=defaults.flops_factor,
+        flops=flops,
+        gpu=gpu.key,
+        gpu_name=gpu.name,
+        dtype=dtype,
+        peak_flops=peak,
+        mfu=mfu,
+        gpu_hours=gpu_hours,
+        price_per_gpu_hour=price,
+        price_source=price_source,
+        cost_usd=cost,
+        num_gpus=cluster.num_gpus,
+        num_gpus_reason=cluster.reason,
+        wall_clock_days=gpu_hours / cluster.num_gpus / HOURS_PER_DAY,
+        energy_kwh=energy,
+        co2_tonnes=energy * defaults.grid_kg_co2_per_kwh / 1000,
+        formula=_formula(texts, defaults, flops=flops, peak=peak, mfu=mfu, gpu_hours=gpu_hours, cost=cost),
+        assumptions=_assumptions(
+            job, gpu, defaults, texts, dtype=dtype, note=precision_note, mfu=mfu, cluster=cluster, source=price_source
+        ),
+        comparison=compare_fleet(fleet, job.dtype, flops, mfu),
+    )
+
+
+class _Cluster(NamedTuple):
+    """How many GPUs run the job, why, and the deadline they meet (None when the count was given)."""
+
+    num_gpus: int
+    reason: Literal["given", "deadline", "default_deadline"]
+    deadline: float | None
+
+
+def _cluster(job: TrainingJob, gpu_hours: float, defaults: Defaults) -> _Cluster:
+    if job.num_gpus is not None:
+        return _Cluster(job.num_gpus, "given", None)
+    if job.days is not None:
+        return _Cluster(gpus_for_deadline(gpu_hours, job.days, defaults.node_size), "deadline", job.days)
+    days = defaults.default_days
+    return _Cluster(gpus_for_deadline(gpu_hours, days, defaults.node_size), "default_deadline", days)
+
+
+def _formula(
+    texts: _Texts, defaults: Defaults, *, flops: float, peak: float, mfu: float, gpu_hours: float, cost: float | None
+) -> str:
+    """The arithmetic behind the answer, with the figures filled in."""
     hours = format_count(gpu_hours) if gpu_hours >= 1 else f"{gpu_hours:.3g}"
     shown_mfu = f"{mfu:.2f}" if round(mfu, 2) == mfu else f"{mfu:.4g}"
     counted = texts.params if texts.active is None else f"{texts.active} active"
@@ -209,42 +213,9 @@ def estimate_training(
         f"C = {defaults.flops_factor:g} × {counted} × {texts.tokens} = {format_flops(flops)}; "
         f"GPU-h = C / ({peak / 1e12:.4g} TFLOP/s × {shown_mfu}) / 3600 = {hours}"
     )
-    if cost is not None and price is not None:
+    if cost is not None:
         formula += f"; cost = {hours} GPU-h × ${texts.price} = {format_usd(cost)}"
-
-    assumptions = _assumptions(
-        job, gpu, defaults, texts, dtype=dtype, precision_note=precision_note, mfu=mfu, num_gpus=num_gpus,
-        deadline=deadline, price_source=price_source,
-    )  # fmt: skip
-    return trusted(
-        TrainCostResult,
-        {
-            "model": job.model,
-            "params": job.params,
-            "active_params": job.active_params,
-            "tokens": tokens,
-            "tokens_assumed": tokens_assumed,
-            "flops_factor": defaults.flops_factor,
-            "flops": flops,
-            "gpu": gpu.key,
-            "gpu_name": gpu.name,
-            "dtype": dtype,
-            "peak_flops": peak,
-            "mfu": mfu,
-            "gpu_hours": gpu_hours,
-            "price_per_gpu_hour": price,
-            "price_source": price_source,
-            "cost_usd": cost,
-            "num_gpus": num_gpus,
-            "num_gpus_reason": reason,
-            "wall_clock_days": gpu_hours / num_gpus / HOURS_PER_DAY,
-            "energy_kwh": energy,
-            "co2_tonnes": co2,
-            "formula": formula,
-            "assumptions": assumptions,
-            "comparison": compare_fleet(fleet, job.dtype, flops, mfu),
-        },
-    )
+    return formula
 
 
 def _price(job: TrainingJob, gpu: Accelerator) -> tuple[float | None, str | None]:
@@ -271,12 +242,31 @@ def _assumptions(
     texts: _Texts,
     *,
     dtype: Precision,
-    precision_note: str | None,
+    note: str | None,
     mfu: float,
-    num_gpus: int,
-    deadline: float | None,
-    price_source: str | None,
+    cluster: _Cluster,
+    source: str | None,
 ) -> list[str]:
+    """What the answer assumes, one line each; ``note`` says why the precision differs from the request,
+    ``source`` where the price comes from."""
+    return [
+        *_compute_assumptions(job, gpu, defaults, texts, dtype=dtype, note=note, mfu=mfu),
+        *_cluster_assumptions(job, defaults, cluster),
+        *_cost_assumptions(gpu, defaults, texts, source),
+    ]
+
+
+def _compute_assumptions(
+    job: TrainingJob,
+    gpu: Accelerator,
+    defaults: Defaults,
+    texts: _Texts,
+    *,
+    dtype: Precision,
+    note: str | None,
+    mfu: float,
+) -> list[str]:
+    """FLOPs per token, tokens, MFU and the peak they run at."""
     factor = defaults.flops_factor
     lines = [
         "C = 6·N·D: 2 FLOPs per parameter per token forward + 4 backward (Kaplan et al. 2020, "
@@ -300,8 +290,15 @@ def _assumptions(
     lines.append(defaults.mfu_source if job.mfu is None else f"MFU {format_percent(mfu)} (given)")
     tflops = gpu.dense_tflops[dtype]
     lines.append(f"{dtype} dense peak of {gpu.name}: {tflops:g} TFLOP/s (no sparsity)")
-    if precision_note:
-        lines.append(precision_note)
+    if note:
+        lines.append(note)
+    return lines
+
+
+def _cluster_assumptions(job: TrainingJob, defaults: Defaults, cluster: _Cluster) -> list[str]:
+    """How many GPUs, and how well they scale."""
+    num_gpus, deadline = cluster.num_gpus, cluster.deadline
+    lines = []
     if deadline is not None:
         default = " (default deadline)" if job.days is None else ""
         rounded = f", rounded up to whole {defaults.node_size}-GPU nodes" if num_gpus > defaults.node_size else ""
@@ -310,13 +307,19 @@ def _assumptions(
         f"Ideal linear scaling over {num_gpus:,} GPUs: no failures, restarts or stragglers "
         "(Llama 3 405B kept >90% effective training time, arXiv 2407.21783)"
     )
+    return lines
+
+
+def _cost_assumptions(gpu: Accelerator, defaults: Defaults, texts: _Texts, source: str | None) -> list[str]:
+    """Where the price comes from, and what energy and CO₂ count."""
+    lines = []
     if texts.price is None:
         lines.append(f"No catalog price for {gpu.name}: cost not estimated (add price=, USD per GPU-hour)")
-    elif price_source == "given":
+    elif source == "given":
         lines.append(f"Price ${texts.price}/GPU-h (given); the comparison uses catalog prices")
     else:
         reference = f" ({gpu.price.source})" if gpu.price is not None else ""
-        lines.append(f"Price ${texts.price}/GPU-h: {price_source}{reference}")
+        lines.append(f"Price ${texts.price}/GPU-h: {source}{reference}")
     if gpu.tdp_watts is None:
         lines.append(f"{gpu.name} has no published board power: energy and CO₂ not estimated (shown as 0)")
     else:

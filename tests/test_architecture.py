@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from estimator.architecture import MLA, ModelArch, MoE
+from estimator.shapes import shape_of
 
 MODELS_TOML = Path(__file__).resolve().parents[1] / "config" / "data" / "models.toml"
 
@@ -167,6 +168,12 @@ def test_copies_with_updates_are_recounted() -> None:
     llama = _preset("llama-3.1-8b")
     half = llama.model_copy(update={"layers": 16})
     assert llama.param_count() - half.param_count() == 16 * 218_112_000  # one Llama 3.1 8B layer
+
+
+def test_copies_with_updates_get_their_own_shape() -> None:
+    llama = _preset("llama-3.1-8b")
+    half = llama.model_copy(update={"layers": 16})
+    assert shape_of(half).layers == 16 != shape_of(llama).layers
 
 
 @pytest.mark.parametrize(

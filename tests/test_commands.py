@@ -87,3 +87,24 @@ def test_seed_questions_through_execute() -> None:
     fits = execute("fits", "20B", catalog=CATALOG, defaults=DEFAULTS).result
     assert isinstance(fits, FitsResult)
     assert fits.gpu == "h100-sxm"
+
+
+@pytest.mark.parametrize(
+    ("command", "text"),
+    [
+        ("traincost", "405B 15T a100"),
+        ("traincost", "deepseek-v3 14.8T h800 days=60"),
+        ("fits", "20B"),
+        ("fits", "deepseek-v3 h200 gpus=16"),
+        ("fits", "7B t4 train offload=optimizer cpu_mem=64GB"),
+    ],
+)
+def test_answers_round_trip_through_their_json(command: str, text: str) -> None:
+    """The JSON form is the public contract: read back, it is the same answer."""
+    result = execute(command, text, catalog=cached_catalog(None), defaults=Defaults()).result
+    assert isinstance(result, TrainCostResult | FitsResult)
+    assert type(result).model_validate_json(result.model_dump_json()) == result
+    if isinstance(result, FitsResult):
+        for scenario in result.scenarios:
+            breakdown = scenario.breakdown
+            assert breakdown.total == sum(breakdown.model_dump().values()) == scenario.per_gpu_bytes

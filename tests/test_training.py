@@ -18,7 +18,7 @@ from estimator.errors import EstimateError
 from estimator.hardware import Accelerator, Price
 from estimator.precision import Precision
 from estimator.results import TrainCostResult
-from estimator.training import TrainingJob, estimate_training, gpus_for_deadline, training_precision
+from estimator.training import TrainingJob, compare_fleet, estimate_training, gpus_for_deadline, training_precision
 
 DEFAULTS = Defaults()
 
@@ -340,3 +340,25 @@ def test_more_parameters_or_tokens_cost_more(params: int, tokens: float, factor:
     assert more_tokens.flops > base.flops
     assert more_params.gpu_hours > base.gpu_hours
     assert base.gpu_hours == pytest.approx(base.flops / (989.4e12 * 0.40) / 3600, rel=1e-12)
+
+
+def test_comparison_rows_are_the_per_gpu_arithmetic() -> None:
+    result = _estimate(_job(70e9, 2e12, dtype=Precision.FP16))
+    keys = [row.gpu for row in result.comparison]
+    assert len(keys) == len(set(keys))
+    for row in result.comparison:
+        assert row.gpu_hours == result.flops / (row.peak_flops * result.mfu) / 3600
+        assert row.cost_usd == (None if row.price_per_gpu_hour is None else row.gpu_hours * row.price_per_gpu_hour)
+    costs = [(row.cost_usd is None, row.cost_usd or 0.0, row.gpu_hours) for row in result.comparison]
+    assert costs == sorted(costs)
+
+
+def test_a_repriced_fleet_is_priced_afresh() -> None:
+    before = {row.gpu: row for row in compare_fleet(FLEET, None, 1e24, 0.4)}
+    assert H100.price is not None
+    repriced = H100.model_copy(update={"price": H100.price.model_copy(update={"usd_per_hour": 0.01})})
+    rows = compare_fleet(tuple(repriced if gpu is H100 else gpu for gpu in FLEET), None, 1e24, 0.4)
+    assert rows[0].gpu == H100.key
+    assert rows[0].price_per_gpu_hour == 0.01
+    assert rows[0].cost_usd == pytest.approx(before[H100.key].gpu_hours * 0.01)
+    assert {row.gpu: row for row in compare_fleet(FLEET, None, 1e24, 0.4)} == before

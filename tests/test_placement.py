@@ -1,0 +1,110 @@
+"""Placement: the searches for the fewest GPUs find what scanning every split finds, and a split's
+bytes are the ZeRO formulas' bytes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from config.catalogs import cached_catalog
+from estimator.defaults import Defaults
+from estimator.fit import FitJob, _setup, _workloads
+from estimator.memory import zero_state_bytes
+from estimator.placement import Layout, Placer, fewest_inference, fewest_training
+
+CATALOG = cached_catalog(None)
+DEFAULTS = Defaults()
+
+# --- the searches: the fewest GPUs, against a linear scan of every split ----------------------------
+
+LIMIT = 256  # splits scanned per tensor-parallel degree
+
+
+def _placer(params: int, memory_gb: int, mode_index: int, *, ctx: int = 4096) -> Placer:
+    gpu = CATALOG.gpu("h100")
+    assert gpu is not None
+    job = FitJob(params=params, active_params=params, gpu_mem=memory_gb * 10**9, ctx=ctx)
+    request = _setup(job, gpu, DEFAULTS)
+    workload = _workloads(request)[mode_index]
+    return Placer(request.budget, workload)
+
+
+def _scan(placer: Placer, zero: int, recompute: str) -> tuple[int, int] | None:
+    """(GPUs, tensor degree) of the fewest-GPU split, scanning data-parallel degrees one by one."""
+    found: list[tuple[int, int]] = []
+    for tensor in placer.budget.tp_degrees:
+        for data in range(1, LIMIT + 1):
+            if placer(Layout(tensor, 1, data, zero, "none", recompute)).holds(placer.budget):  # type: ignore[arg-type]
+                found.append((tensor * data, tensor))
+                break
+    return min(found) if found else None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    params=st.integers(100_000_000, 400_000_000_000),
+    memory_gb=st.integers(8, 200),
+    mode_index=st.sampled_from([3, 4, 5]),  # train, LoRA, QLoRA
+    zero=st.sampled_from([0, 1, 2, 3]),
+    recompute=st.sampled_from(["none", "full"]),
+)
+def test_fewest_training_matches_a_linear_scan(
+    params: int, memory_gb: int, mode_index: int, zero: int, recompute: str
+) -> None:
+    scanned = _scan(_placer(params, memory_gb, mode_index), zero, recompute)
+    found = fewest_training(_placer(params, memory_gb, mode_index), zero, "none", recompute)  # type: ignore[arg-type]
+    if scanned is None:
+        assert found is None or found.layout.data > LIMIT
+        return
+    assert found is not None
+    assert (found.layout.gpus, found.layout.tensor) == scanned
+    fresh = _placer(params, memory_gb, mode_index)
+    assert found == fresh(found.layout)  # the search's figures are those of placing the split afresh
+
+
+@settings(max_examples=40, deadline=None)
+@given(params=st.integers(1_000_000_000, 2_000_000_000_000), memory_gb=st.integers(8, 200), ctx=st.integers(1, 200_000))
+def test_fewest_inference_matches_a_linear_scan(params: int, memory_gb: int, ctx: int) -> None:
+    placer = _placer(params, memory_gb, 0, ctx=ctx)
+    budget = placer.budget
+    expected = None
+    for tensor in budget.tp_degrees:
+        if placer(Layout(tensor=tensor)).holds(budget):
+            expected = Layout(tensor=tensor)
+            break
+    else:
+        widest = budget.tp_degrees[-1]
+        for stages in range(2, budget.shape.layers + 1):
+            if placer(Layout(tensor=widest, pipeline=stages)).holds(budget):
+                expected = Layout(tensor=widest, pipeline=stages)
+                break
+    found = fewest_inference(_placer(params, memory_gb, 0, ctx=ctx))
+    assert (found and found.layout) == expected
+
+
+@pytest.mark.parametrize("zero", [0, 1, 2, 3])
+@pytest.mark.parametrize(("tensor", "data"), [(1, 1), (1, 2), (2, 7), (8, 3), (4, 64)])
+@pytest.mark.parametrize("mode_index", [3, 4])  # full training; LoRA on a frozen 16-bit base
+def test_placed_model_states_are_zero_state_bytes(zero: int, tensor: int, data: int, mode_index: int) -> None:
+    placer = _placer(70_000_000_000, 80, mode_index)
+    workload = placer.workload
+    placed = placer(Layout(tensor=tensor, data=data, zero=zero))
+    weights, gradients, optimizer = zero_state_bytes(workload.trained_params, placer.budget.spec, zero, data)
+    frozen_shards = tensor * (data if zero == 3 and data > 1 else 1)
+    assert placed.weights == math.ceil(workload.weights / frozen_shards) + math.ceil(weights / tensor)
+    assert placed.gradients == math.ceil(gradients / tensor)
+    assert placed.optimizer == math.ceil(optimizer / tensor)
+
+
+def test_one_data_parallel_rank_has_the_same_bytes_at_every_zero_stage() -> None:
+    placer = _placer(70_000_000_000, 80, 3)
+    twin = _placer(70_000_000_000, 80, 3)
+    for zero in (1, 2, 3):
+        for tensor in (1, 2, 4):
+            layout = Layout(tensor=tensor, zero=zero, recompute="full")
+            stage_zero = twin(layout._replace(zero=0))
+            assert placer(layout) == stage_zero._replace(layout=layout)
+            assert placer(layout) == _placer(70_000_000_000, 80, 3)._place(layout)
