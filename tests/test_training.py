@@ -340,3 +340,14 @@ def test_more_parameters_or_tokens_cost_more(params: int, tokens: float, factor:
     assert more_tokens.flops > base.flops
     assert more_params.gpu_hours > base.gpu_hours
     assert base.gpu_hours == pytest.approx(base.flops / (989.4e12 * 0.40) / 3600, rel=1e-12)
+
+
+def test_traincost_on_a_device_without_a_dense_peak_is_one_line() -> None:
+    """A memory-only catalog entry (Apple silicon) answers fits; traincost says why it cannot."""
+    from config.catalogs import HARDWARE_FILE, load_catalog_files
+
+    m2 = load_catalog_files([HARDWARE_FILE]).accelerators["m2-ultra"]
+    with pytest.raises(
+        EstimateError, match=r"^no published dense peak for Apple M2 Ultra .*: napkin answers memory only$"
+    ):
+        training_precision(m2, None)
