@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from estimator.commands import Reply
 
-ESTIMATE_COMMANDS = ("traincost", "fits", "gpus", "models", "help")
 SERVER_COMMANDS = ("serve", "console", "run", "healthcheck")
 
 CLI_HELP = """\

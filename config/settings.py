@@ -21,13 +21,12 @@ from pydantic_settings import (
 )
 
 from estimator.defaults import Defaults
+from estimator.vocabulary import SLASH_COMMANDS
 
 Mode = Literal["http", "socket"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SLASH_COMMANDS = ("traincost", "fits", "gpus", "napkin")
-"""Slash commands the app registers (each gets NAPKIN_COMMAND_SUFFIX appended)."""
 
 # What each variable accepts, in the words of the one-line error (`VAR: <this> (got 'value')`).
 _REQUIREMENTS: dict[str, str] = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Literal
 
 from estimator.architecture import ModelArch
 from estimator.catalog import Catalog
@@ -15,9 +14,7 @@ from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
 from estimator.results import FitsResult, TrainCostResult, trusted
 from estimator.training import TrainingJob, estimate_training
-
-CommandName = Literal["traincost", "fits", "gpus", "models", "help"]
-_SHARE_WORDS = frozenset({"share", "public"})
+from estimator.vocabulary import COMMANDS, HELP_WORDS, CommandName, asks_to_share, is_command
 
 
 class UsageError(ValueError):
@@ -65,12 +62,12 @@ class Reply:
 def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) -> Reply:
     """Run one command (``traincost``, ``fits``, ``gpus``, ``models``, ``help``) on its text."""
     name = command.strip().lower().lstrip("/")
-    if name not in USAGE:
-        close = difflib.get_close_matches(name, list(USAGE), n=1)
+    if not is_command(name):
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
         raise UsageError(f"unknown command `{name}`", USAGE["help"], close[0] if close else None)
     words = text.split()
-    share = not _SHARE_WORDS.isdisjoint(map(str.lower, words))
-    if name == "help" or (words and words[0].lower() in {"help", "-h", "--help", "?"}):
+    share = asks_to_share(words)
+    if name == "help" or (words and words[0].lower() in HELP_WORDS):
         topic = words[1].lower().lstrip("/") if name == "help" and len(words) > 1 else None
         return Reply("help", help_topic(name if name != "help" else topic), share)
     if name == "gpus":
@@ -93,8 +90,8 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
 
 def help_topic(command: str | None) -> HelpTopic:
     """Help for one command, or an overview when ``command`` is None or unknown."""
-    if command in HELP:
-        return HelpTopic(command, HELP[command])  # type: ignore[arg-type]
+    if command is not None and is_command(command) and command in HELP:
+        return HelpTopic(command, HELP[command])
     return HelpTopic(None, HELP_OVERVIEW)
 
 
@@ -176,7 +173,7 @@ napkin answers two questions: what would it cost to train this model, and will i
 Examples: traincost 405B 15T a100 · traincost llama-3.1-70b 2T h100 gpus=1024 · fits 20B · fits mixtral-8x7b 4090 qlora
 Add `share` to post the answer in the channel. `help traincost` or `help fits` for every option."""
 
-HELP: dict[str, str] = {
+HELP: dict[CommandName, str] = {
     "traincost": f"""\
 Usage: {USAGE["traincost"]}
   <params|model>  405B, 7e9, 350M, or a preset such as llama-3.1-405b (MoE presets use active params)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar, get_args
 
@@ -26,6 +25,7 @@ from estimator.quantities import (
     parse_money,
 )
 from estimator.results import Mode
+from estimator.vocabulary import HELP_WORDS, SHARE_WORDS, CommandName
 
 _T = TypeVar("_T")
 
@@ -35,7 +35,7 @@ MAX_PARAMS = 1e15  # a quadrillion parameters
 MAX_TOKENS = 1e18
 MAX_GPUS = 10_000_000
 
-USAGE = {
+USAGE: dict[CommandName, str] = {
     "traincost": "traincost <params|model> [tokens] [gpu] [gpus=N | days=D] [mfu=0.4] [price=2.5] "
     "[dtype=bf16|fp16|fp8] [share]   e.g. traincost 405B 15T a100",
     "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
@@ -62,7 +62,6 @@ _MODE_WORDS: dict[str, Mode] = {
     "lora": "lora",
     "qlora": "qlora",
 }
-_SHARE_WORDS = frozenset({"share", "public", "in_channel", "channel"})
 _FILLER_WORDS = frozenset({"on", "with", "using", "for", "tokens", "params", "parameters", "of", "at", "a", "an"})
 _OPTION_SEPARATOR = re.compile(r"\s*[=:]\s*")
 _GPU_COUNT_RE = re.compile(r"^(\d{1,8})\s*[x×*]\s*(.+)$", re.IGNORECASE)
@@ -240,10 +239,10 @@ def _apply_name(cmd: ParsedCommand, raw: str, catalog: Catalog, only: str | None
 
 def _positional(cmd: ParsedCommand, word: str, command: str, catalog: Catalog) -> None:
     lower = word.lower()
-    if lower in _SHARE_WORDS:
+    if lower in SHARE_WORDS:
         cmd.share = True
         return
-    if lower in {"help", "-h", "--help", "?"}:
+    if lower in HELP_WORDS:
         cmd.help = True
         return
     if lower in _FILLER_WORDS:
@@ -326,6 +325,3 @@ def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
         else:
             _positional(cmd, word, command, catalog)
     return cmd
-
-
-Resolver = Callable[[str], Accelerator | None]

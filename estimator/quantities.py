@@ -164,11 +164,6 @@ def format_usd(value: float) -> str:
     return f"${format_count(value)}"
 
 
-def format_hours(value: float) -> str:
-    """GPU-hours: 8.11e7 → ``81.1M``; 512 → ``512``."""
-    return format_count(value)
-
-
 def format_days(days: float) -> str:
     """A wall-clock span: ``5.2 hours``, ``37 days``, ``2.1 years``."""
     if days < 1:

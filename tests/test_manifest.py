@@ -16,6 +16,7 @@ from bot.slack import manifest as manifest_module
 from bot.slack.app import build_app
 from bot.slack.manifest import MANIFEST_FILE, load_manifest, variant
 from config.settings import load_settings
+from estimator.vocabulary import SLASH_COMMANDS
 from tests.slack_standin import SIGNING_SECRET, signed_headers, slash_form
 
 
@@ -49,7 +50,7 @@ async def test_commands_are_exactly_the_registered_ones(manifest: dict[str, Any]
     app = build_app(settings, authorize=fake_authorize)
     in_manifest = {c["command"] for c in variant(manifest, command_suffix=suffix)["features"]["slash_commands"]}
     assert in_manifest == set(settings.commands().values())
-    assert in_manifest == {f"/{name}{suffix}" for name in ("traincost", "fits", "gpus", "napkin")}
+    assert in_manifest == {f"/{name}{suffix}" for name in SLASH_COMMANDS}
     for command in in_manifest:
         assert await answers(app, command), command
     assert not await answers(app, "/traincost-prod")  # a command the manifest lacks is not registered
