@@ -28,6 +28,7 @@ lint: setup
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync hadolint Dockerfile
+	$(UV) run --no-sync lint-imports
 
 typecheck: setup
 	$(UV) run --no-sync mypy .

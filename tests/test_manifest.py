@@ -105,3 +105,17 @@ def test_the_variant_tool_prints_json(capsys: pytest.CaptureFixture[str]) -> Non
     assert printed["features"]["slash_commands"][0]["url"] == "https://napkin.example.com/slack/events"
     assert printed["features"]["slash_commands"][0]["command"] == "/traincost-dev"
     assert manifest_module.main(["--http", "http://insecure.example.com"]) == 2
+
+
+def test_the_wheel_ships_the_manifest_where_load_manifest_finds_it() -> None:
+    # Building a wheel needs hatchling from the network on a fresh machine, so the packaging config is checked.
+    import tomllib
+    from pathlib import Path
+
+    from bot.slack.manifest import MANIFEST_RESOURCE
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel["force-include"] == {"manifest.json": f"bot/slack/{MANIFEST_RESOURCE}"}
+    assert "bot" in wheel["packages"]
+    assert MANIFEST_FILE.name == "manifest.json"
