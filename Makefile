@@ -7,7 +7,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: run test setup lint typecheck pytest bench clean
+.PHONY: run test setup lint typecheck pytest bench goldens clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,12 +28,17 @@ lint: setup
 	$(UV) run --no-sync ruff check .
 	$(UV) run --no-sync ruff format --check .
 	$(UV) run --no-sync hadolint Dockerfile
+	$(UV) run --no-sync lint-imports
 
 typecheck: setup
 	$(UV) run --no-sync mypy .
 
 pytest: setup
 	$(UV) run --no-sync pytest -q
+
+# Rewrite tests/golden/ from napkin's real answers; review `git diff tests/golden/` before committing.
+goldens: setup
+	NAPKIN_UPDATE_GOLDENS=1 $(UV) run --no-sync pytest -q tests/test_goldens.py
 
 bench: setup
 	$(UV) run --no-sync python -m bench

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from estimator.commands import Reply
+    from estimator.catalog import Catalog
+    from estimator.commands import Reply, UsageError
+    from estimator.defaults import Defaults
 
-ESTIMATE_COMMANDS = ("traincost", "fits", "gpus", "models", "help")
 SERVER_COMMANDS = ("serve", "console", "run", "healthcheck")
 
 CLI_HELP = """\
@@ -107,21 +108,37 @@ def _estimate(command: str, text: str, as_json: bool) -> int:
     except CatalogError as err:
         print(f"napkin: {err}", file=sys.stderr)
         return 2
+    if as_json:
+        try:
+            reply = execute(command, text, catalog=catalog, defaults=defaults)
+        except UsageError as err:
+            print(usage_error_text(err), file=sys.stderr)
+            return 2
+        print(json.dumps(reply_json(reply), indent=2))
+        return 0
+    status, printed = terminal_answer(command, text, catalog=catalog, defaults=defaults)
+    print(printed, file=sys.stdout if status == 0 else sys.stderr)
+    return status
+
+
+def terminal_answer(command: str, text: str, *, catalog: Catalog, defaults: Defaults) -> tuple[int, str]:
+    """The exit status and what ``napkin <command> <text>`` prints: the answer, or the usage error (status 2)."""
+    from bot.render.blocks import render_reply
+    from bot.render.text import blocks_to_text
+    from estimator.commands import UsageError, execute
+
     try:
         reply = execute(command, text, catalog=catalog, defaults=defaults)
     except UsageError as err:
-        hint = f" Did you mean `{err.suggestion}`?" if err.suggestion else ""
-        print(f"napkin: {err.message}.{hint}\nusage: napkin {err.usage}", file=sys.stderr)
-        return 2
-    if as_json:
-        print(json.dumps(reply_json(reply), indent=2))
-    else:
-        from bot.render.blocks import render_reply
-        from bot.render.text import blocks_to_text
+        return 2, usage_error_text(err)
+    message = render_reply(reply, command_text=text, shareable=False)
+    return 0, blocks_to_text(message.blocks, message.text)
 
-        message = render_reply(reply, command_text=text, shareable=False)
-        print(blocks_to_text(message.blocks, message.text))
-    return 0
+
+def usage_error_text(err: UsageError) -> str:
+    """A usage error as the CLI prints it: the message, a suggestion, and the usage line."""
+    hint = f" Did you mean `{err.suggestion}`?" if err.suggestion else ""
+    return f"napkin: {err.message}.{hint}\nusage: napkin {err.usage}"
 
 
 def reply_json(reply: Reply) -> dict[str, Any]:

@@ -6,28 +6,21 @@ configuration reference is written from it. Secrets are ``SecretStr`` so they ne
 
 from __future__ import annotations
 
-import contextvars
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from estimator.defaults import Defaults
+from estimator.vocabulary import SLASH_COMMANDS
 
 Mode = Literal["http", "socket"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SLASH_COMMANDS = ("traincost", "fits", "gpus", "napkin")
-"""Slash commands the app registers (each gets NAPKIN_COMMAND_SUFFIX appended)."""
 
 # What each variable accepts, in the words of the one-line error (`VAR: <this> (got 'value')`).
 _REQUIREMENTS: dict[str, str] = {
@@ -50,29 +43,9 @@ _LOWER_CHOICES = frozenset({"http", "socket", "auto", "json", "text"})
 _SECRETS = frozenset({"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"})
 _BOT_TOKEN_PREFIXES = ("xoxb-", "xoxe.xoxb-")
 
-_env_override: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar(
-    "napkin_settings_env", default=None
-)
-
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; ``str(error)`` is one line naming the variable."""
-
-
-class _MappingEnvSource(EnvSettingsSource):
-    """Environment-variable parsing over an explicit mapping instead of ``os.environ``."""
-
-    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
-        self._mapping = env
-        super().__init__(settings_cls)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        # Same normalisation as for os.environ: names case-insensitive, empty values unset.
-        return {
-            (name if self.case_sensitive else name.lower()): value
-            for name, value in self._mapping.items()
-            if not (self.env_ignore_empty and value == "")
-        }
 
 
 class Settings(BaseSettings):
@@ -146,21 +119,6 @@ class Settings(BaseSettings):
             raise ValueError("not a finite number")
         return value
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Environment then ``.env``; or only the mapping given to :func:`load_settings`."""
-        env = _env_override.get()
-        if env is not None:
-            return (init_settings, _MappingEnvSource(settings_cls, env))
-        return (init_settings, env_settings, dotenv_settings)
-
     # --- derived ---------------------------------------------------------------------------
 
     @property
@@ -225,6 +183,27 @@ class Settings(BaseSettings):
         return mode
 
 
+class _MappingSettings(Settings):
+    """Settings from an explicit mapping only: no environment, no ``.env`` (the documented source customisation)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the keyword arguments: :func:`load_settings` passes the mapping's variables as them."""
+        return (init_settings,)
+
+
+def _as_fields(env: Mapping[str, str]) -> dict[str, Any]:
+    """Variables as field values, normalised as for the environment: names case-insensitive, empty values unset."""
+    return {name.lower(): value for name, value in env.items() if value != "" and name.lower() in Settings.model_fields}
+
+
 def _prefix(secret: SecretStr) -> str:
     """The first few characters of a secret: enough to tell token kinds apart, too few to use."""
     return secret.get_secret_value()[:4]
@@ -245,15 +224,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     Raises SettingsError with one line naming each bad variable, e.g.
     ``NAPKIN_MFU: must be a number between 0 and 1 (got 'abc')``.
     """
-    token = _env_override.set(env)
     try:
-        return Settings()
+        return Settings() if env is None else _MappingSettings(**_as_fields(env))
     except ValidationError as err:
         raise SettingsError(describe_validation_error(err)) from None
     except UnicodeDecodeError as err:  # pydantic-settings reads .env as UTF-8 and lets this through
         raise SettingsError(f".env: not UTF-8 text (byte {err.start})") from None
-    finally:
-        _env_override.reset(token)
 
 
 def describe_validation_error(err: ValidationError) -> str:

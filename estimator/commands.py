@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import ValidationError
 
@@ -17,9 +16,7 @@ from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
 from estimator.results import FitsResult, TrainCostResult
 from estimator.training import TrainingJob, estimate_training
-
-CommandName = Literal["traincost", "fits", "gpus", "models", "help"]
-_SHARE_WORDS = frozenset({"share", "public"})
+from estimator.vocabulary import COMMANDS, HELP_WORDS, CommandName, asks_to_share, is_command
 
 
 class UsageError(ValueError):
@@ -67,12 +64,12 @@ class Reply:
 def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) -> Reply:
     """Run one command (``traincost``, ``fits``, ``gpus``, ``models``, ``help``) on its text."""
     name = command.strip().lower().lstrip("/")
-    if name not in USAGE:
-        close = difflib.get_close_matches(name, list(USAGE), n=1)
+    if not is_command(name):
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
         raise UsageError(f"unknown command `{name}`", USAGE["help"], close[0] if close else None)
     words = text.split()
-    share = not _SHARE_WORDS.isdisjoint(map(str.lower, words))
-    if name == "help" or (words and words[0].lower() in {"help", "-h", "--help", "?"}):
+    share = asks_to_share(words)
+    if name == "help" or (words and words[0].lower() in HELP_WORDS):
         topic = words[1].lower().lstrip("/") if name == "help" and len(words) > 1 else None
         return Reply("help", help_topic(name if name != "help" else topic), share)
     if name == "gpus":
@@ -97,9 +94,8 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
 
 def help_topic(command: str | None) -> HelpTopic:
     """Help for one command, or an overview when ``command`` is None or unknown."""
-    for name, text in HELP.items():
-        if name == command:
-            return HelpTopic(name, text)
+    if command is not None and is_command(command) and command in HELP:
+        return HelpTopic(command, HELP[command])
     return HelpTopic(None, HELP_OVERVIEW)
 
 

@@ -26,6 +26,7 @@ from estimator.quantities import (
     parse_money,
 )
 from estimator.results import Mode
+from estimator.vocabulary import HELP_WORDS, SHARE_WORDS, CommandName
 
 _T = TypeVar("_T")
 
@@ -35,7 +36,7 @@ MAX_PARAMS = 1e15  # a quadrillion parameters
 MAX_TOKENS = 1e18
 MAX_GPUS = 10_000_000
 
-USAGE = {
+USAGE: dict[CommandName, str] = {
     "traincost": "traincost <params|model> [tokens] [gpu] [gpus=N | days=D] [mfu=0.4] [price=2.5] "
     "[dtype=bf16|fp16|fp8] [share]   e.g. traincost 405B 15T a100",
     "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
@@ -62,7 +63,6 @@ _MODE_WORDS: dict[str, Mode] = {
     "lora": "lora",
     "qlora": "qlora",
 }
-_SHARE_WORDS = frozenset({"share", "public", "in_channel", "channel"})
 _FILLER_WORDS = frozenset({"on", "with", "using", "for", "tokens", "params", "parameters", "of", "at", "a", "an"})
 _OPTION_SEPARATOR = re.compile(r"\s*[=:]\s*")
 _GPU_COUNT_RE = re.compile(r"^(\d{1,8})\s*[x×*]\s*(.+)$", re.IGNORECASE)
@@ -311,10 +311,10 @@ def _apply_name(cmd: ParsedCommand, raw: str, catalog: Catalog, only: str | None
 
 def _positional(cmd: ParsedCommand, word: str, command: str, catalog: Catalog) -> None:
     lower = word.lower()
-    if lower in _SHARE_WORDS:
+    if lower in SHARE_WORDS:
         cmd.share = True
         return
-    if lower in {"help", "-h", "--help", "?"}:
+    if lower in HELP_WORDS:
         cmd.help = True
         return
     if lower in _FILLER_WORDS:

@@ -12,6 +12,7 @@ import pytest
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.render.blocks import render_error, render_reply
 from bot.slack.answers import (
     INTERNAL_ERROR_TEXT,
     Answerer,
@@ -24,9 +25,10 @@ from bot.slack.answers import (
 from bot.slack.app import AppState, build_app
 from config.catalogs import cached_catalog
 from config.settings import SettingsError, load_settings
-from estimator.commands import execute
+from estimator.commands import UsageError, execute
 from estimator.defaults import Defaults
 from tests.conftest import expected_message, settings_for
+from tests.logfields import fields_of
 from tests.slack_standin import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -96,16 +98,26 @@ def test_answerer_uses_the_real_estimator_and_renderer() -> None:
     answerer = Answerer(catalog, Defaults())
     ok = answerer.slash("traincost", "70B 2T h100", user_id="U1")
     reply = execute("traincost", "70B 2T h100", catalog=catalog, defaults=Defaults())
-    assert reply.command == "traincost"
+    assert ok.command == reply.command == "traincost"
+    assert ok.message == render_reply(reply, command_text="70B 2T h100", user_id="U1")  # the real answer, whole
     assert (ok.outcome, ok.in_channel, ok.response_type) == ("ok", False, "ephemeral")
     assert any(b["type"] == "actions" for b in ok.message.blocks)  # the share button
     shared = answerer.slash("fits", "20B share")
     assert (shared.in_channel, shared.response_type) == (True, "in_channel")
     assert not any(b["type"] == "actions" for b in shared.message.blocks)
+    assert shared.message == render_reply(
+        execute("fits", "20B share", catalog=catalog, defaults=Defaults()), command_text="20B share", shareable=False
+    )
     via_napkin = answerer.slash("napkin", "models")
     assert (via_napkin.command, via_napkin.outcome) == ("models", "ok")
+    assert via_napkin.message == render_reply(
+        execute("models", "", catalog=catalog, defaults=Defaults()), command_text="", shareable=True
+    )
     bad = answerer.slash("traincost", "70X")
     assert (bad.outcome, bad.in_channel) == ("usage_error", False)
+    with pytest.raises(UsageError) as raised:
+        execute("traincost", "70X", catalog=catalog, defaults=Defaults())
+    assert bad.message == render_error(raised.value)
     assert "70X" in bad.message.text
 
 
@@ -117,7 +129,7 @@ def test_an_unexpected_error_is_answered_politely_and_logged_once(caplog: pytest
     assert (answer.outcome, answer.message.text) == ("internal_error", INTERNAL_ERROR_TEXT)
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1
-    fields = errors[0].napkin_fields  # type: ignore[attr-defined]
+    fields = fields_of(errors[0])
     assert fields["error_type"] == "RuntimeError"
     assert fields["command"] == "fits"
     assert fields["where"].startswith("test_app_dispatch.py:")
@@ -182,7 +194,7 @@ async def test_an_error_before_the_listener_is_answered_200_and_politely(caplog:
     assert response.status == 200
     body = json.loads(response.body)
     assert (body["response_type"], body["text"]) == ("ephemeral", INTERNAL_ERROR_TEXT)
-    logged = [r.napkin_fields for r in caplog.records if r.levelno == logging.ERROR]  # type: ignore[attr-defined]
+    logged = [fields_of(r) for r in caplog.records if r.levelno == logging.ERROR]
     assert [(f["error_type"], f["kind"]) for f in logged] == [("RuntimeError", "command")]
     event = event_envelope(mention_event("fits 20B"))
     headers: dict[str, Any] = {"content-type": "application/json", **signed_headers(json.dumps(event))}

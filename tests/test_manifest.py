@@ -16,6 +16,7 @@ from bot.slack import manifest as manifest_module
 from bot.slack.app import build_app
 from bot.slack.manifest import MANIFEST_FILE, load_manifest, variant
 from config.settings import load_settings
+from estimator.vocabulary import SLASH_COMMANDS
 from tests.slack_standin import SIGNING_SECRET, signed_headers, slash_form
 
 
@@ -49,7 +50,7 @@ async def test_commands_are_exactly_the_registered_ones(manifest: dict[str, Any]
     app = build_app(settings, authorize=fake_authorize)
     in_manifest = {c["command"] for c in variant(manifest, command_suffix=suffix)["features"]["slash_commands"]}
     assert in_manifest == set(settings.commands().values())
-    assert in_manifest == {f"/{name}{suffix}" for name in ("traincost", "fits", "gpus", "napkin")}
+    assert in_manifest == {f"/{name}{suffix}" for name in SLASH_COMMANDS}
     for command in in_manifest:
         assert await answers(app, command), command
     assert not await answers(app, "/traincost-prod")  # a command the manifest lacks is not registered
@@ -104,3 +105,17 @@ def test_the_variant_tool_prints_json(capsys: pytest.CaptureFixture[str]) -> Non
     assert printed["features"]["slash_commands"][0]["url"] == "https://napkin.example.com/slack/events"
     assert printed["features"]["slash_commands"][0]["command"] == "/traincost-dev"
     assert manifest_module.main(["--http", "http://insecure.example.com"]) == 2
+
+
+def test_the_wheel_ships_the_manifest_where_load_manifest_finds_it() -> None:
+    # Building a wheel needs hatchling from the network on a fresh machine, so the packaging config is checked.
+    import tomllib
+    from pathlib import Path
+
+    from bot.slack.manifest import MANIFEST_RESOURCE
+
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    wheel = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel["force-include"] == {"manifest.json": f"bot/slack/{MANIFEST_RESOURCE}"}
+    assert "bot" in wheel["packages"]
+    assert MANIFEST_FILE.name == "manifest.json"

@@ -16,6 +16,7 @@ from bot.slack.dedupe import (
     retry_should_be_processed,
 )
 from tests.conftest import NapkinHttp, expected_error, expected_message, settings_for
+from tests.logfields import fields_of
 from tests.slack_standin import CHANNEL_ID, USER_ID, SlackStandIn, dm_event, event_envelope, mention_event
 
 # --- the reply-once rule, as pure functions -------------------------------------------------------
@@ -150,7 +151,7 @@ async def test_the_same_event_twice_on_one_replica_is_answered_once(
     await standin.wait_calls("chat.postMessage")
     await standin.settle()
     assert len(standin.calls("chat.postMessage")) == 1
-    outcomes = [r.napkin_fields["outcome"] for r in caplog.records if r.name == "napkin.request"]  # type: ignore[attr-defined]
+    outcomes = [fields_of(r)["outcome"] for r in caplog.records if r.name == "napkin.request"]
     assert sorted(outcomes) == ["drop_duplicate", "ok"]
 
 
@@ -209,7 +210,7 @@ async def test_a_final_failure_is_one_clear_log_line(
     assert len(standin.calls("chat.postMessage")) == 2  # the first try and one retry, no more
     failures = [r for r in caplog.records if r.getMessage() == "chat.postMessage failed"]
     assert len(failures) == 1
-    assert failures[0].napkin_fields == {"channel": CHANNEL_ID, "error": "http_500"}  # type: ignore[attr-defined]
-    request = [r.napkin_fields for r in caplog.records if r.name == "napkin.request"]  # type: ignore[attr-defined]
+    assert fields_of(failures[0]) == {"channel": CHANNEL_ID, "error": "http_500"}
+    request = [fields_of(r) for r in caplog.records if r.name == "napkin.request"]
     assert request[0]["outcome"] == "post_failed:http_500"
     assert request[0]["user"] == USER_ID

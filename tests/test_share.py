@@ -9,6 +9,7 @@ import pytest
 
 from bot.render.blocks import SHARE_ACTION_ID, render_shared
 from tests.conftest import NapkinHttp, expected_error, expected_message, settings_for
+from tests.logfields import fields_of
 from tests.slack_standin import USER_ID, SlackStandIn, block_actions_body
 
 
@@ -95,5 +96,5 @@ async def test_a_failing_response_url_is_logged_not_raised(
     assert await napkin.action(block_actions_body(value, response_url=hook)) == 200
     await standin.wait_calls("/hooks/actions/T0/5/share")
     await standin.settle()
-    lines = [r.napkin_fields for r in caplog.records if r.name == "napkin.request"]  # type: ignore[attr-defined]
+    lines = [fields_of(r) for r in caplog.records if r.name == "napkin.request"]
     assert [(line["kind"], line["outcome"]) for line in lines] == [("share", "response_url_http_404")]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,52 +10,51 @@ import pytest
 from bot.render.blocks import render_error, render_reply, render_shared
 from bot.render.text import blocks_to_text, mrkdwn_to_text
 from estimator.commands import UsageError
-from tests.golden import samples
+from tests.golden.cases import CASES, reply, slack_message, terminal_text
 
-GOLDEN_DIR = Path(__file__).parent / "golden"
 ANSI = re.compile(r"\x1b\[\d+m")
 
-# What a reader must find in each golden answer printed to a terminal.
+# What a reader must find in what napkin prints for each golden case (pinned catalog, built-in defaults).
 KEY_FIGURES: dict[str, tuple[str, ...]] = {
     "traincost_405b_15t_a100": (
-        "Compute: 3.65e25 FLOP",  # 6 × 405e9 × 15e12
-        "GPU-hours: 81.1M",  # 3.645e25 / (312e12 × 0.4) / 3600
-        "Cost: $146M",  # 8.11e7 × $1.80
-        "at $1.80/GPU-h (Lambda on-demand, 2026-01)",
-        "Wall-clock: 30 days on 112,688 GPUs",
-        "Energy: 38.9 GWh",  # 8.11e7 h × 400 W × PUE 1.2
-        "15.6k t CO₂e",
-        "▸ a100-80gb",
-        "Formula: C = 6·N·D FLOPs",
-        "[Share in channel]",
+        "Compute: 3.65e25 FLOP",  # 6 × 405e9 × 15e12 = 3.645e25 (Kaplan et al. 2020, C = 6·N·D)
+        "GPU-hours: 81.1M",  # 3.645e25 / (312e12 A100 bf16 dense × 0.40 MFU) / 3600 = 8.113e7
+        "× 40% MFU = 124.8 TFLOP/s",  # 312 × 0.40
+        "Cost: $146M",  # 8.113e7 × $1.80 (pinned catalog price) = 1.46e8
+        "at $1.80/GPU-h",
+        "Wall-clock: 30 days on 112,688 GPUs",  # 8.113e7 h / 720 h = 112,680, up to whole 8-GPU nodes
+        "Energy: 38.9 GWh",  # 8.113e7 h × 400 W × PUE 1.2 = 3.894e10 Wh
+        "15.6k t CO₂e",  # 3.894e7 kWh × 0.4 kg/kWh
+        "▸ a100-80gb-sxm",
+        "Formula: C = 6 × 405B × 15T = 3.65e25 FLOP",
     ),
     "fits_20b_h100": (
-        "Inference · bf16: ✅ 44.0 GB per GPU on 1 GPU",  # 40 GB of bf16 weights + 10%
-        "Full training · bf16: 🟡 57.2 GB per GPU × 8 GPUs",
-        "ZeRO-3 over 8 GPUs",
-        "▼ usable 79.0 GB",
-        "No architecture given: KV cache not counted for inference",
+        "85.5 GB (79.6 GiB) visible per GPU, 84.5 GB usable",  # 85.5e9 B / 2**30 = 79.6 GiB; − 1 GB context
+        "Weights: 20B params × 2 bytes (bf16) = 40.0 GB",
+        "Inference · bf16: ✅ 45.7 GB per GPU on 1 GPU",
+        "Full training · bf16: 🟡 75.1 GB per GPU × 5 GPUs",
+        "= 16 bytes/param",  # 2 + 2 + 12 for mixed-precision AdamW (ZeRO, arXiv 1910.02054 §3.1)
+        "ZeRO-3 over 5 GPUs",
+        "▼ usable 84.5 GB",
     ),
     "fits_llama_3_1_70b_h100": (
-        "Inference · bf16: 🟡 78.3 GB per GPU × 2 GPUs",
+        "Inference · bf16: 🟡 79.2 GB per GPU × 2 GPUs",
         "tensor parallel over 2 GPUs",
-        "Full training · bf16: ⚠️ 60.8 GB per GPU × 8 GPUs",
-        "+ 846.6 GB offloaded to CPU memory",  # 12 bytes/param × 70.55B
-        "CPU memory for offload: 2.0 TB",
+        "Weights: 70.6B params × 2 bytes (bf16) = 141.1 GB",  # 70,553,706,496 × 2 (HF safetensors count)
+        "Full training · bf16: 🟡 81.1 GB per GPU × 16 GPUs",
+        "QLoRA · nf4: ✅ 56.6 GB per GPU on 1 GPU",
     ),
-    "gpus": ("* h100-sxm", "989", "$2.99", "65 fp16", "no public price", "Default: h100."),
-    "models": ("llama-3.1-70b", "70.6B", "mixtral-8x7b", "12.9B", "128k", "32k"),
+    "gpus": ("* h100-sxm", "989", "$2.99", "65 fp16", "no public price", "Default: h100-sxm."),
+    "models": ("llama-3.1-70b", "70.6B", "mixtral-8x7b", "46.7B", "12.9B", "128k", "32k"),
     "error_unknown_gpu": (
-        "⚠️ unknown GPU h10O",
-        "Did you mean h100?",
-        "Usage: traincost <params|model> [tokens] [gpu]",
+        "napkin: didn't recognise `h10O`. Did you mean `h100`?",
+        "usage: napkin traincost <params|model> [tokens] [gpu]",
     ),
 }
 
 
-def _golden(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((GOLDEN_DIR / f"{name}.json").read_text(encoding="utf-8"))
-    return data
+def _slack_blocks(name: str) -> list[dict[str, Any]]:
+    return slack_message(name).blocks
 
 
 def _preformatted(blocks: list[dict[str, Any]]) -> list[str]:
@@ -70,27 +67,34 @@ def _preformatted(blocks: list[dict[str, Any]]) -> list[str]:
 
 
 def test_every_golden_has_key_figures() -> None:
-    assert set(KEY_FIGURES) == {path.stem for path in GOLDEN_DIR.glob("*.json")}
+    assert set(KEY_FIGURES) == set(CASES)
 
 
 @pytest.mark.parametrize("name", sorted(KEY_FIGURES))
-def test_golden_reads_as_plain_text_with_its_key_figures(name: str) -> None:
-    golden = _golden(name)
-    text = blocks_to_text(golden["blocks"], golden["text"])
+def test_printed_answer_has_its_key_figures(name: str) -> None:
+    text = terminal_text(name)
     for figure in KEY_FIGURES[name]:
         assert figure in text
     for markup in ("&amp;", "&lt;", "&gt;", ":white_check_mark:", ":warning:", "\x1b["):
         assert markup not in text
     assert not re.search(r"(^|\s)\*\w", text)  # no *bold* markers left
-    for table in _preformatted(golden["blocks"]):
+
+
+@pytest.mark.parametrize("name", sorted(set(KEY_FIGURES) - {"error_unknown_gpu"}))
+def test_slack_answer_reads_as_plain_text_with_its_tables_verbatim(name: str) -> None:
+    blocks = _slack_blocks(name)
+    text = blocks_to_text(blocks, slack_message(name).text)
+    for table in _preformatted(blocks):
         assert table in text  # monospace tables verbatim
+    assert "[Share in channel]" in text
+    assert text.replace("\n\n[Share in channel]", "") == terminal_text(name)  # the CLI prints the same answer
 
 
 @pytest.mark.parametrize("name", sorted(KEY_FIGURES))
 def test_headers_are_underlined(name: str) -> None:
-    golden = _golden(name)
-    lines = blocks_to_text(golden["blocks"]).splitlines()
-    for block in golden["blocks"]:
+    blocks = _slack_blocks(name)
+    lines = blocks_to_text(blocks).splitlines()
+    for block in blocks:
         if block["type"] == "header":
             title = block["text"]["text"]
             assert lines[lines.index(title) + 1] == "=" * len(title)
@@ -98,16 +102,15 @@ def test_headers_are_underlined(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(KEY_FIGURES))
 def test_color_adds_only_ansi_styling(name: str) -> None:
-    golden = _golden(name)
-    colored = blocks_to_text(golden["blocks"], color=True)
-    if any(block["type"] == "header" for block in golden["blocks"]):
+    blocks = _slack_blocks(name)
+    colored = blocks_to_text(blocks, color=True)
+    if any(block["type"] == "header" for block in blocks):
         assert "\x1b[1m" in colored
-    assert ANSI.sub("", colored) == blocks_to_text(golden["blocks"])
+    assert ANSI.sub("", colored) == blocks_to_text(blocks)
 
 
 def test_context_is_dimmed_and_header_bold_with_color() -> None:
-    golden = _golden("traincost_405b_15t_a100")
-    colored = blocks_to_text(golden["blocks"], color=True)
+    colored = blocks_to_text(_slack_blocks("traincost_405b_15t_a100"), color=True)
     assert colored.startswith("\x1b[1mTraining cost:")
     assert "\x1b[2m\x1b[1mFormula:\x1b[0m" in colored
 
@@ -192,6 +195,6 @@ def test_hostile_user_text_is_printed_literally() -> None:
     hostile = "<!channel> & <@U024BE7LH>"
     error = render_error(UsageError(f"couldn't read `{hostile}`", "fits <params|model>"))
     assert f"couldn't read {hostile}" in blocks_to_text(error.blocks)
-    answer = render_reply(samples.traincost_405b_15t_a100(), command_text="405B 15T a100")
+    answer = render_reply(reply("traincost", "405B 15T a100"), command_text="405B 15T a100")
     shared = render_shared(answer, user_id="U012AB3CD", command_text=f"/traincost {hostile}")
     assert f"Asked by @U012AB3CD: /traincost {hostile}" in blocks_to_text(shared.blocks)

@@ -36,13 +36,13 @@ from bot.render.text import blocks_to_text
 from bot.slack.app import build_app
 from config.catalogs import CatalogError
 from config.settings import Settings, SettingsError, load_settings
+from estimator.vocabulary import SLASH_COMMANDS
 
 PROMPT = "napkin> "
 USER_ID = "UCONSOLE"
 CHANNEL_ID = "CCONSOLE"
 REPLY_TIMEOUT_SECONDS = 10.0
 QUIT_WORDS = frozenset({"quit", "exit", ":q"})
-_SLASH_NAMES = ("traincost", "fits", "gpus", "napkin")
 
 
 async def console_authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
@@ -147,7 +147,7 @@ def _as_slash(line: str) -> tuple[str, str]:
     if not words:
         return "/napkin", "help"
     first, rest = words[0].lower().lstrip("/"), words[1] if len(words) > 1 else ""
-    if first in _SLASH_NAMES:
+    if first in SLASH_COMMANDS:
         return f"/{first}", rest
     return "/napkin", line.lstrip("/")
 

@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 from bot.render.bars import bar, marker_position, stacked, with_marker
 from bot.render.formatting import (
@@ -25,11 +25,12 @@ from bot.render.formatting import (
     format_tflops,
     mode_label,
 )
-from estimator.commands import CommandName, GpuListing, HelpTopic, ModelListing, Reply, UsageError
+from estimator.commands import GpuListing, HelpTopic, ModelListing, Reply, UsageError
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
 from estimator.quantities import format_bytes, format_count, format_days, format_flops, format_rate, format_usd
 from estimator.results import FitsResult, GpuCostRow, MemoryBreakdown, Scenario, TrainCostResult, Verdict
+from estimator.vocabulary import CommandName, is_command
 
 Block = dict[str, Any]
 
@@ -52,7 +53,6 @@ MAX_COMPARISON_ROWS = 8
 SHARE_ACTION_ID = "share_in_channel"
 SHARE_BUTTON_TEXT = "Share in channel"
 
-_COMMANDS: frozenset[str] = frozenset(get_args(CommandName))
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 _BAR_WIDTH = 20
 _FIT_BAR_WIDTH = 30
@@ -215,7 +215,7 @@ def parse_share_value(value: str) -> tuple[CommandName, str]:
         data = json.loads(value)
     except json.JSONDecodeError as err:
         raise ValueError("share value is not JSON") from err
-    if not isinstance(data, dict) or data.get("c") not in _COMMANDS or not isinstance(data.get("t"), str):
+    if not isinstance(data, dict) or not is_command(data.get("c", "")) or not isinstance(data.get("t"), str):
         raise ValueError("share value needs a known command 'c' and a text 't'")
     command: CommandName = data["c"]
     return command, data["t"]

@@ -18,6 +18,7 @@ from bot.render.blocks import SlackMessage, parse_share_value, render_error, ren
 from estimator.catalog import Catalog
 from estimator.commands import Reply, UsageError, execute
 from estimator.defaults import Defaults
+from estimator.vocabulary import DIRECT_SLASH_COMMANDS, UMBRELLA_SLASH_COMMAND
 
 Outcome = Literal["ok", "usage_error", "internal_error"]
 Executor = Callable[..., Reply]
@@ -26,7 +27,6 @@ logger = logging.getLogger("napkin.handlers")
 
 # `<@U123>` or `<@U123|name>`: a user mention as Slack writes it into message text.
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_SLASH_TO_COMMAND = {"traincost": "traincost", "fits": "fits", "gpus": "gpus"}
 
 INTERNAL_ERROR_TEXT = (
     "Sorry, napkin hit an unexpected error and could not answer that. It has been logged; "
@@ -158,10 +158,7 @@ class Answerer:
 
         ``/napkin <command> …`` takes the command as its first word (``/napkin models``).
         """
-        if name in _SLASH_TO_COMMAND:
-            command, rest = _SLASH_TO_COMMAND[name], text
-        else:
-            command, rest = split_command(text)
+        command, rest = (name, text) if name in DIRECT_SLASH_COMMANDS else split_command(text)
         return self._run(command, rest, user_id=user_id, shareable=True, context={"slash": name})
 
     def mention(self, text: str, *, user_id: str | None = None, bot_user_id: str | None = None) -> Answer:
@@ -185,7 +182,8 @@ class Answerer:
         if answer.outcome != "ok":
             return answer
         slash = command_names.get(command)
-        typed = f"{slash} {text}" if slash else f"{command_names.get('napkin', '/napkin')} {command} {text}"
+        umbrella = command_names.get(UMBRELLA_SLASH_COMMAND, f"/{UMBRELLA_SLASH_COMMAND}")
+        typed = f"{slash} {text}" if slash else f"{umbrella} {command} {text}"
         typed = typed.strip()
         shared = render_shared(answer.message, user_id=user_id, command_text=typed)
         return Answer(answer.command, shared, in_channel=True)

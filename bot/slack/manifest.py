@@ -16,17 +16,27 @@ import argparse
 import copy
 import json
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bot.routes import EVENTS_PATH
 
 MANIFEST_FILE = Path(__file__).resolve().parents[2] / "manifest.json"
+"""The manifest in a source checkout (the repository root, where the slack CLI reads it)."""
+MANIFEST_RESOURCE = "manifest.json"
+"""The manifest's name inside the ``bot.slack`` package, where the wheel ships it (see pyproject.toml)."""
 
 
-def load_manifest(path: Path = MANIFEST_FILE) -> dict[str, Any]:
-    """The manifest as a dict."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+def load_manifest(path: Path | None = None) -> dict[str, Any]:
+    """The manifest as a dict: ``path``, else the copy installed with the package, else the checkout's."""
+    if path is None:
+        packaged = resources.files(__package__ or "bot.slack").joinpath(MANIFEST_RESOURCE)
+        text = packaged.read_text(encoding="utf-8") if packaged.is_file() else MANIFEST_FILE.read_text(encoding="utf-8")
+        path = MANIFEST_FILE
+    else:
+        text = path.read_text(encoding="utf-8")
+    data = json.loads(text)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a manifest is a JSON object")
     return data

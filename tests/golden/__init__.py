@@ -1,1 +1,1 @@
-"""Golden Block Kit answers and the sample results they are rendered from."""
+"""Golden answers: napkin's real output over the catalog pinned in tests/data/golden_catalog."""

@@ -1,0 +1,46 @@
+"""Golden answers: napkin's real Slack and terminal output for a fixed set of requests.
+
+Each case in tests/golden/cases.py runs through ``execute()`` over the catalog pinned in
+tests/data/golden_catalog, then through the Slack app's answer path (Block Kit, ``<name>.json``)
+and the CLI's (terminal text, ``<name>.txt``). Regenerate with ``make goldens`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.golden.cases import CASES, GOLDEN_DIR, UPDATING, slack_message, terminal_text
+
+
+def _check(path: Path, rendered: str) -> None:
+    if UPDATING:
+        path.write_text(rendered, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run `make goldens`"
+    assert path.read_text(encoding="utf-8") == rendered, f"{path.name} differs: run `make goldens` and review the diff"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_slack_answer_matches_golden(name: str) -> None:
+    message = slack_message(name)
+    rendered = json.dumps({"text": message.text, "blocks": message.blocks}, indent=2, ensure_ascii=False) + "\n"
+    _check(GOLDEN_DIR / f"{name}.json", rendered)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_terminal_answer_matches_golden(name: str) -> None:
+    _check(GOLDEN_DIR / f"{name}.txt", terminal_text(name) + "\n")
+
+
+def test_every_golden_file_has_a_case() -> None:
+    files = {path.name for path in GOLDEN_DIR.iterdir() if path.suffix in {".json", ".txt"}}
+    assert files == {f"{name}{suffix}" for name in CASES for suffix in (".json", ".txt")}
+
+
+def test_pinned_catalog_is_a_complete_catalog_of_its_own() -> None:
+    from tests.golden.cases import catalog
+
+    assert "a100-80gb-sxm" in catalog().accelerators
+    assert "llama-3.1-70b" in catalog().models
