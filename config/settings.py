@@ -26,7 +26,7 @@ Mode = Literal["http", "socket"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SLASH_COMMANDS = ("traincost", "fits", "gpus", "napkin")
+SLASH_COMMANDS = ("traincost", "fits", "servecost", "gpus", "napkin")
 """Slash commands the app registers (each gets NAPKIN_COMMAND_SUFFIX appended)."""
 
 # What each variable accepts, in the words of the one-line error (`VAR: <this> (got 'value')`).

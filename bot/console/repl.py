@@ -42,7 +42,7 @@ USER_ID = "UCONSOLE"
 CHANNEL_ID = "CCONSOLE"
 REPLY_TIMEOUT_SECONDS = 10.0
 QUIT_WORDS = frozenset({"quit", "exit", ":q"})
-_SLASH_NAMES = ("traincost", "fits", "gpus", "napkin")
+_SLASH_NAMES = ("traincost", "fits", "servecost", "gpus", "napkin")
 
 
 async def console_authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:

@@ -26,7 +26,7 @@ logger = logging.getLogger("napkin.handlers")
 
 # `<@U123>` or `<@U123|name>`: a user mention as Slack writes it into message text.
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_SLASH_TO_COMMAND = {"traincost": "traincost", "fits": "fits", "gpus": "gpus"}
+_SLASH_TO_COMMAND = {"traincost": "traincost", "fits": "fits", "servecost": "servecost", "gpus": "gpus"}
 
 INTERNAL_ERROR_TEXT = (
     "Sorry, napkin hit an unexpected error and could not answer that. It has been logged; "
