@@ -334,7 +334,7 @@ def estimate_serving(
     else:
         s = fewest or _setup(m, gpu, degrees[-1], 1, defaults)
     fits = _holds(m, s)
-    if not fits and job.num_gpus is None:
+    if not fits and fewest is None:
         needed = _fits_count(job, m, gpu, defaults)
     price, price_source = _price(gpu, job)
     kv_capacity = _capacity_tokens(m, s)

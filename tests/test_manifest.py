@@ -49,7 +49,7 @@ async def test_commands_are_exactly_the_registered_ones(manifest: dict[str, Any]
     app = build_app(settings, authorize=fake_authorize)
     in_manifest = {c["command"] for c in variant(manifest, command_suffix=suffix)["features"]["slash_commands"]}
     assert in_manifest == set(settings.commands().values())
-    assert in_manifest == {f"/{name}{suffix}" for name in ("traincost", "fits", "gpus", "napkin")}
+    assert in_manifest == {f"/{name}{suffix}" for name in ("traincost", "fits", "servecost", "gpus", "napkin")}
     for command in in_manifest:
         assert await answers(app, command), command
     assert not await answers(app, "/traincost-prod")  # a command the manifest lacks is not registered
