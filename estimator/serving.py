@@ -14,7 +14,7 @@ Closed-form roofline, calibrated on published measurements (tests/test_serving_r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
@@ -83,13 +83,27 @@ class _Model:
     mbu: float
     mfu: float
     util: float
+    memo: dict[tuple[str, int], int] = field(default_factory=dict)  # the comparison asks the same values often
 
     def kv_sequence(self, tokens: int) -> int:
         """KV cache bytes of one sequence of ``tokens`` (GQA, sliding window and MLA aware)."""
-        arch = self.job.model
-        if arch is not None:
-            return arch.kv_cache_bytes(tokens, 1, self.kv_bytes)
-        return self.shape.kv_cache_bytes(tokens, 1, self.kv_bytes)
+        value = self.memo.get(("kv", tokens))
+        if value is None:
+            arch = self.job.model
+            value = (
+                arch.kv_cache_bytes(tokens, 1, self.kv_bytes)
+                if arch is not None
+                else self.shape.kv_cache_bytes(tokens, 1, self.kv_bytes)
+            )
+            self.memo["kv", tokens] = value
+        return value
+
+    def activations(self, tensor: int) -> int:
+        """Activation bytes per GPU of one prefill chunk (what the engine profiles at start-up)."""
+        value = self.memo.get(("act", tensor))
+        if value is None:
+            value = self.memo["act", tensor] = inference_activation_bytes(self.shape, PREFILL_CHUNK, 1, tensor)
+        return value
 
     def touched(self, batch: int) -> float:
         """Weight bytes one decode step of ``batch`` sequences reads (MoE: the experts routed to)."""
@@ -138,7 +152,7 @@ def _layout(gpus: int, degrees: tuple[int, ...]) -> tuple[int, int]:
 
 def _setup(m: _Model, gpu: Accelerator, tensor: int, pipeline: int, defaults: Defaults) -> _Setup:
     shards = tensor * min(pipeline, m.shape.layers)
-    activations = inference_activation_bytes(m.shape, PREFILL_CHUNK, 1, tensor)
+    activations = m.activations(tensor)
     budget = gpu.memory_bytes * m.util - math.ceil(m.weights / shards) - activations - defaults.cuda_context_bytes
     return _Setup(gpu, tensor, pipeline, _compute_precision(gpu, m.dtype), int(budget))
 
@@ -241,18 +255,19 @@ def _price(gpu: Accelerator, job: ServeJob) -> tuple[float | None, str | None]:
 def _row(m: _Model, gpu: Accelerator, defaults: Defaults) -> ServeGpuRow | None:
     """The cheapest tensor-parallel width within a node (most tokens/s per GPU when unpriced)."""
     price = m.job.price if m.job.price is not None else (gpu.price.usd_per_hour if gpu.price else None)
-    best: tuple[float, _Setup, Speed] | None = None
+    best: tuple[float, _Setup, float] | None = None
     for tensor in _tp_degrees(defaults.node_size, m.shape.heads):
         s = _setup(m, gpu, tensor, 1, defaults)
         if not _holds(m, s):
             continue
-        load = _max_load(m, s, price)
-        per_gpu = s.gpus / load.output_tokens_per_s
+        batch = max(1, min(_capacity_tokens(m, s) // (m.job.input_tokens + m.job.output_tokens), MAX_NUM_SEQS))
+        tokens_per_s = batch / _step(m, s, batch, loaded=True)[0]
+        per_gpu = s.gpus / tokens_per_s
         if best is None or per_gpu < best[0]:
-            best = (per_gpu, s, load)
+            best = (per_gpu, s, tokens_per_s)
     if best is None:
         return None
-    _, s, load = best
+    _, s, tokens_per_s = best
     step, _ = _step(m, s, 1, loaded=False)
     return ServeGpuRow(
         gpu=gpu.key,
@@ -260,9 +275,9 @@ def _row(m: _Model, gpu: Accelerator, defaults: Defaults) -> ServeGpuRow | None:
         num_gpus=s.gpus,
         compute_dtype=s.compute.value,
         tokens_per_s_per_user=1 / step,
-        output_tokens_per_s=load.output_tokens_per_s,
+        output_tokens_per_s=tokens_per_s,
         price_per_gpu_hour=price,
-        cost_per_million_output_tokens=load.cost_per_million_output_tokens,
+        cost_per_million_output_tokens=_cost(s.gpus, price, tokens_per_s),
     )
 
 
