@@ -195,7 +195,7 @@ def _servecost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> S
 
 
 HELP_OVERVIEW = """\
-napkin answers three questions: what would it cost to train this model, will it fit on our GPUs, and what does serving it cost?
+napkin answers three questions: what does training cost, will it fit on our GPUs, what does serving cost?
   traincost <params|model> [tokens] [gpu] [options]   compute, GPU-hours, wall-clock, cost, energy
   fits <params|model> [gpu] [mode] [options]          memory per GPU, verdict and GPU count
   servecost <params|model> [gpu] [dtype] [options]    tokens/s per user and in total, latency, $ per M tokens

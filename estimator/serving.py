@@ -36,7 +36,10 @@ MBU_SOURCE = (
     "TP2 on H100: 18.6 ms ITL at concurrency 1"
 )
 MFU = 0.40
-MFU_SOURCE = "NIM 1.8 Llama-3.3-70B fp8 TP2 on 2×H100: 407 ms TTFT for 5000 tokens = 44% of dense fp8 peak; TensorRT-LLM max-load tables back-solve to 35-45%"
+MFU_SOURCE = (
+    "NIM 1.8 Llama-3.3-70B fp8 TP2 on 2×H100: 407 ms TTFT for 5000 tokens = 44% of dense fp8 peak; "
+    "TensorRT-LLM max-load tables back-solve to 35-45%"
+)
 ALLREDUCE_S = 20e-6
 ALLREDUCE_SOURCE = "gpt-fast Llama-2-70B on A100 NVLink: 38.0 → 62.5 tok/s from TP4 to TP8 leaves ≈20 µs per call"
 ENGINE_UTILISATION = 0.90

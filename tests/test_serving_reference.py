@@ -26,7 +26,8 @@ def serve(
 ) -> ServeCostResult:
     arch = CATALOG.model(model)
     accelerator = CATALOG.gpu(gpu)
-    assert arch is not None and accelerator is not None
+    assert arch is not None
+    assert accelerator is not None
     job = ServeJob(
         params=arch.param_count(), active_params=arch.active_param_count(), model=arch, dtype=dtype, num_gpus=gpus, **kw
     )
@@ -63,7 +64,7 @@ SINGLE_STREAM = [
 
 
 @pytest.mark.parametrize(("model", "gpu", "gpus", "dtype", "measured", "tolerance", "source"), SINGLE_STREAM)
-def test_single_stream_decode_matches_measurements(
+def test_single_stream_decode_matches_measurements(  # noqa: PLR0917 - one parameter per table column
     model: str, gpu: str, gpus: int, dtype: Precision | None, measured: float, tolerance: float, source: str
 ) -> None:
     r = serve(model, gpu, gpus, dtype, input_tokens=500, output_tokens=2000)
@@ -149,7 +150,9 @@ def test_littles_law() -> None:
 
 def test_does_not_fit_gives_fits_gpu_count() -> None:
     r = serve("llama-3.1-405b", "h100-sxm", 1)
-    assert not r.fits and r.single_stream is None and r.max_load is None
+    assert not r.fits
+    assert r.single_stream is None
+    assert r.max_load is None
     assert r.gpus_needed > 8
     assert "Does not fit" in r.verdict_text
 
@@ -163,18 +166,21 @@ def test_moe_small_batch_reads_many_experts() -> None:
     """Qwen3-30B-A3B routes 8 of 128 experts per token: 8 sequences already touch ≈52 experts per layer."""
     one = serve("qwen3-30b-a3b", "h100-sxm", 1, batch=1)
     eight = serve("qwen3-30b-a3b", "h100-sxm", 1, batch=8)
-    assert one.at_batch is not None and eight.at_batch is not None
+    assert one.at_batch is not None
+    assert eight.at_batch is not None
     assert eight.at_batch.itl_ms > 1.5 * one.at_batch.itl_ms
 
 
 def test_comparison_is_cheapest_first() -> None:
     arch = CATALOG.model("llama-3.1-8b")
     gpu = CATALOG.gpu("h100")
-    assert arch is not None and gpu is not None
+    assert arch is not None
+    assert gpu is not None
     job = ServeJob(params=arch.param_count(), active_params=arch.active_param_count(), model=arch)
     r = estimate_serving(job, gpu, DEFAULTS, tuple(CATALOG.accelerators.values()))
     costs = [row.cost_per_million_output_tokens for row in r.comparison if row.cost_per_million_output_tokens]
-    assert costs == sorted(costs) and len(costs) > 5
+    assert costs == sorted(costs)
+    assert len(costs) > 5
 
 
 @settings(max_examples=40, deadline=None)
@@ -190,7 +196,8 @@ def test_more_gpus_never_lower_max_load_throughput(model: str, k: int) -> None:
 def test_batch_monotonicity(batch: int, model: str) -> None:
     """A bigger batch never lowers total tokens/s nor speeds up each user."""
     small, big = serve(model, "h100-sxm", 2, batch=batch), serve(model, "h100-sxm", 2, batch=batch + 1)
-    assert small.at_batch is not None and big.at_batch is not None
+    assert small.at_batch is not None
+    assert big.at_batch is not None
     assert big.at_batch.output_tokens_per_s >= small.at_batch.output_tokens_per_s * 0.999
     assert big.at_batch.itl_ms >= small.at_batch.itl_ms
 
