@@ -71,8 +71,8 @@ def run(repeat: int = 2000) -> list[dict[str, object]]:
             f"{row['command']!s:48} {row['estimate_median_us']:8.1f} {row['estimate_p99_us']:8.1f} "
             f"{row['with_render_median_us']:8.1f} {row['with_render_p99_us']:8.1f} {row['ratio_to_baseline']:7.1f}"
         )
-    fits = [row["estimate_median_us"] for row in rows if str(row["command"]).startswith("fits")]
-    serving = [row["estimate_median_us"] for row in rows if str(row["command"]).startswith("servecost")]
+    fits = [float(str(row["estimate_median_us"])) for row in rows if str(row["command"]).startswith("fits")]
+    serving = [float(str(row["estimate_median_us"])) for row in rows if str(row["command"]).startswith("servecost")]
     if fits and serving:
         verdict = "no more than" if max(serving) <= max(fits) else "MORE than"
         print(f"servecost costs {verdict} fits: {max(serving):.1f} µs vs {max(fits):.1f} µs (slowest median of each)")
