@@ -20,6 +20,8 @@ COMMANDS = (
     ("traincost", "llama-3.1-70b 2T h100 gpus=1024"),
     ("fits", "20B"),
     ("fits", "mixtral-8x7b 4090 qlora ctx=8k"),
+    ("servecost", "llama-3.3-70b 2xh100 fp8 in=1000 out=1000"),
+    ("servecost", "mixtral-8x7b h100 batch=32"),
 )
 
 
@@ -69,6 +71,11 @@ def run(repeat: int = 2000) -> list[dict[str, object]]:
             f"{row['command']!s:48} {row['estimate_median_us']:8.1f} {row['estimate_p99_us']:8.1f} "
             f"{row['with_render_median_us']:8.1f} {row['with_render_p99_us']:8.1f} {row['ratio_to_baseline']:7.1f}"
         )
+    fits = [float(str(row["estimate_median_us"])) for row in rows if str(row["command"]).startswith("fits")]
+    serving = [float(str(row["estimate_median_us"])) for row in rows if str(row["command"]).startswith("servecost")]
+    if fits and serving:
+        verdict = "no more than" if max(serving) <= max(fits) else "MORE than"
+        print(f"servecost costs {verdict} fits: {max(serving):.1f} µs vs {max(fits):.1f} µs (slowest median of each)")
     return rows
 
 

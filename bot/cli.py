@@ -25,7 +25,8 @@ usage: napkin <command> [args…] [--json]
 estimates (same grammar as the Slack commands):
   napkin traincost <params|model> [tokens] [gpu] [key=value …]   e.g. napkin traincost 405B 15T a100
   napkin fits <params|model> [gpu] [mode] [key=value …]           e.g. napkin fits 20B
-  napkin gpus | napkin models | napkin help [traincost|fits]
+  napkin servecost <params|model> [gpu] [dtype] [in=N out=N]     e.g. napkin servecost llama-3.3-70b 2xh100 fp8
+  napkin gpus | napkin models | napkin help [traincost|fits|servecost]
   --json        print the result as JSON (contract in README.md)
 
 running the Slack app:

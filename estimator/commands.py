@@ -15,6 +15,8 @@ from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
 from estimator.results import FitsResult, TrainCostResult
+from estimator.serving import ServeJob, estimate_serving
+from estimator.serving_results import ServeCostResult
 from estimator.training import TrainingJob, estimate_training
 from estimator.vocabulary import COMMANDS, HELP_WORDS, CommandName, asks_to_share, is_command
 
@@ -57,7 +59,7 @@ class Reply:
     """What one command produced, and whether the user asked to share it in the channel."""
 
     command: CommandName
-    result: TrainCostResult | FitsResult | GpuListing | ModelListing | HelpTopic
+    result: TrainCostResult | FitsResult | ServeCostResult | GpuListing | ModelListing | HelpTopic
     share: bool = False
 
 
@@ -83,6 +85,8 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
             return Reply("help", help_topic(name), share)
         if name == "traincost":
             return Reply("traincost", _traincost(parsed, catalog, defaults), parsed.share)
+        if name == "servecost":
+            return Reply("servecost", _servecost(parsed, catalog, defaults), parsed.share)
         return Reply("fits", _fits(parsed, catalog, defaults), parsed.share)
     except GrammarError as err:
         raise UsageError(err.message, USAGE[name], err.suggestion) from None
@@ -161,13 +165,38 @@ def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsRe
     return estimate_fits(job, gpu, defaults)
 
 
+def _servecost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> ServeCostResult:
+    params, active, _ = _params(parsed, "servecost")
+    if parsed.tokens is not None:
+        raise GrammarError("`servecost` takes in= and out= token counts, not a token total")
+    gpu = parsed.gpu or _default_gpu(catalog, defaults)
+    job = ServeJob(
+        params=params,
+        active_params=active,
+        model=parsed.model,
+        dtype=parsed.dtype,
+        kv_dtype=parsed.kv_dtype,
+        num_gpus=parsed.num_gpus,
+        input_tokens=parsed.input_tokens or 1000,
+        output_tokens=parsed.output_tokens or 1000,
+        batch=parsed.batch,
+        price=parsed.price,
+        mbu=parsed.mbu,
+        mfu=parsed.mfu,
+        util=parsed.util,
+    )
+    return estimate_serving(job, gpu, defaults, tuple(catalog.accelerators.values()))
+
+
 HELP_OVERVIEW = """\
-napkin answers two questions: what would it cost to train this model, and will it fit on our GPUs?
+napkin answers three questions: what does training cost, will it fit on our GPUs, what does serving cost?
   traincost <params|model> [tokens] [gpu] [options]   compute, GPU-hours, wall-clock, cost, energy
   fits <params|model> [gpu] [mode] [options]          memory per GPU, verdict and GPU count
+  servecost <params|model> [gpu] [dtype] [options]    tokens/s per user and in total, latency, $ per M tokens
   gpus                                                the hardware catalog (specs and prices)
   models                                              the model presets
 Examples: traincost 405B 15T a100 · traincost llama-3.1-70b 2T h100 gpus=1024 · fits 20B · fits mixtral-8x7b 4090 qlora
+  · servecost llama-3.3-70b 2xh100 fp8 in=1000 out=1000
 Add `share` to post the answer in the channel. `help traincost` or `help fits` for every option."""
 
 HELP: dict[CommandName, str] = {
@@ -189,6 +218,16 @@ Usage: {USAGE["fits"]}
   gpus=N zero=0-3 offload=none|optimizer|full  ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
 Memory: inference = weights + KV cache + overhead; training = weights + gradients + optimizer
 states (16 bytes/param for mixed-precision AdamW) + activations + overhead.""",
+    "servecost": f"""\
+Usage: {USAGE["servecost"]}
+  <params|model>  70B or a preset (presets give layers, KV heads and experts)
+  [gpu]           h100, a100, h200… (see `gpus`); `2xh100` serves on 2 GPUs (tensor parallel)
+  [dtype]         weights: bf16 (default), fp8, int8, int4, fp4;  kv=fp8  KV cache precision
+  in=1000 out=1000  prompt and output tokens per request;  batch=N  answer at N concurrent sequences
+  mbu=0.7 mfu=0.4   bandwidth and compute efficiency (1.0 = the optimistic roofline)
+  util=0.9          engine memory utilisation;  price=2.5  USD per GPU-hour
+Decode step = max((weights + B·KV)/(bandwidth·MBU), 2·N_active·B/(peak·MFU)) + all-reduces;
+tokens/s = B / step; $ per M output tokens = GPUs × price / (tokens/s × 3600) × 10⁶.""",
     "gpus": f"Usage: {USAGE['gpus']}\nDense peak TFLOPS per precision, memory and price per GPU-hour, with sources.",
     "models": f"Usage: {USAGE['models']}\nPresets carry their published architecture and parameter counts.",
 }

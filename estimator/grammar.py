@@ -42,9 +42,11 @@ USAGE: dict[CommandName, str] = {
     "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
     "[zero=0-3] [offload=none|optimizer|full] [ctx=4096] [batch=1] [optimizer=adamw|adamw-8bit|sgd|adafactor] "
     "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [share]   e.g. fits 20B",
+    "servecost": "servecost <params|model> [gpu|Nxgpu] [dtype] [in=1000] [out=1000] [batch=N] [kv=fp8] [price=2.5] "
+    "[mbu=0.7] [mfu=0.4] [util=0.9] [share]   e.g. servecost llama-3.3-70b 2xh100 fp8",
     "gpus": "gpus   (lists the hardware catalog)",
     "models": "models   (lists the model presets)",
-    "help": "help [traincost|fits|gpus|models]",
+    "help": "help [traincost|fits|servecost|gpus|models]",
 }
 
 Optimizer = Literal["adamw", "adamw-8bit", "sgd", "adafactor"]
@@ -87,6 +89,11 @@ _FITS_KEYS = frozenset(
         "recompute",
     }
 )
+_SERVECOST_KEYS = frozenset(
+    {"gpus", "dtype", "batch", "price", "mfu", "mbu", "kv", "kv_dtype", "in", "out", "util", "gpu", "model", "params"}
+)
+_SERVING_ONLY_KEYS = frozenset({"mbu", "kv", "kv_dtype", "in", "out", "util"})
+_KEYS = {"traincost": _TRAINCOST_KEYS, "fits": _FITS_KEYS, "servecost": _SERVECOST_KEYS}
 
 
 class GrammarError(ValueError):
@@ -123,6 +130,11 @@ class ParsedCommand:
     cpu_mem: int | None = None
     gpu_mem: int | None = None
     recompute: Recompute | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    kv_dtype: Precision | None = None
+    mbu: float | None = None
+    util: float | None = None
 
 
 def _bounded(value: float | None, low: float, high: float, what: str, raw: str) -> float:
@@ -286,6 +298,25 @@ def _apply_option(cmd: ParsedCommand, key: str, raw: str, catalog: Catalog) -> N
         _OPTIONS[key](cmd, raw)
 
 
+def _apply_serving_option(cmd: ParsedCommand, key: str, raw: str) -> None:
+    """Apply one ``servecost``-only option (``in=``, ``out=``, ``kv=``, ``mbu=``, ``util=``)."""
+    if key in {"in", "out"}:
+        tokens = int(_bounded(parse_count(raw), 1, 10_000_000, f"{key}= (tokens)", raw))
+        if key == "in":
+            cmd.input_tokens = tokens
+        else:
+            cmd.output_tokens = tokens
+    elif key in {"kv", "kv_dtype"}:
+        precision = parse_precision(raw)
+        if precision not in (Precision.FP8, Precision.INT8, Precision.BF16, Precision.FP16, Precision.FP32):
+            raise GrammarError(f"kv= must be one of fp8, int8, bf16, fp16, fp32 (got `{raw}`)")
+        cmd.kv_dtype = precision
+    elif key == "mbu":
+        cmd.mbu = _bounded(parse_fraction(raw), 0.01, 1.0, "mbu", raw)
+    else:
+        cmd.util = _bounded(parse_fraction(raw), 0.1, 1.0, "util (engine memory utilisation)", raw)
+
+
 def _apply_name(cmd: ParsedCommand, raw: str, catalog: Catalog, only: str | None = None) -> bool:
     """Resolve a GPU (``h100``, ``8xh100``) or model name; False if the word is neither."""
     if only != "gpu":
@@ -362,10 +393,10 @@ def _unknown_word(word: str, catalog: Catalog) -> None:
 
 
 def _key_error(key: str, command: str) -> GrammarError:
-    allowed = _TRAINCOST_KEYS if command == "traincost" else _FITS_KEYS
-    other = _FITS_KEYS if command == "traincost" else _TRAINCOST_KEYS
-    if key in other:
-        return GrammarError(f"`{key}=` applies to `{'fits' if command == 'traincost' else 'traincost'}`")
+    allowed = _KEYS[command]
+    for other, keys in _KEYS.items():
+        if other != command and key in keys:
+            return GrammarError(f"`{key}=` applies to `{other}`")
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
     return GrammarError(f"unknown option `{key}=`", f"{close[0]}=" if close else None)
 
@@ -382,9 +413,9 @@ def _split(text: str) -> list[str]:
 
 
 def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
-    """Read the words after ``traincost`` or ``fits``; raise GrammarError on anything unusable."""
+    """Read the words after ``traincost``, ``fits`` or ``servecost``; raise GrammarError on anything unusable."""
     cmd = ParsedCommand()
-    allowed = _TRAINCOST_KEYS if command == "traincost" else _FITS_KEYS
+    allowed = _KEYS[command]
     for word in _split(text):
         if "=" in word:
             key, _, raw = word.partition("=")
@@ -393,7 +424,10 @@ def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
                 raise _key_error(key, command)
             if not raw:
                 raise GrammarError(f"`{key}=` needs a value")
-            _apply_option(cmd, key, raw, catalog)
+            if key in _SERVING_ONLY_KEYS:
+                _apply_serving_option(cmd, key, raw)
+            else:
+                _apply_option(cmd, key, raw, catalog)
         else:
             _positional(cmd, word, command, catalog)
     return cmd

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Literal, TypeGuard, get_args
 
-CommandName = Literal["traincost", "fits", "gpus", "models", "help"]
+CommandName = Literal["traincost", "fits", "servecost", "gpus", "models", "help"]
 COMMANDS: tuple[CommandName, ...] = get_args(CommandName)
 """Every command, in the order help lists them."""
 
-DIRECT_SLASH_COMMANDS: tuple[CommandName, ...] = ("traincost", "fits", "gpus")
+DIRECT_SLASH_COMMANDS: tuple[CommandName, ...] = ("traincost", "fits", "servecost", "gpus")
 """Commands with a slash command of their own (``/traincost 405B``)."""
 
 UMBRELLA_SLASH_COMMAND = "napkin"

@@ -58,6 +58,12 @@ async def wait_until(predicate: Any, within: float = 5.0) -> None:
         ("/traincost", "llama-3.1-70b 2T h100 gpus=1024", "traincost", "llama-3.1-70b 2T h100 gpus=1024"),
         ("/fits", "20B", "fits", "20B"),
         ("/fits", "70B a100 lora", "fits", "70B a100 lora"),
+        (
+            "/servecost",
+            "llama-3.3-70b 2xh100 fp8 in=1000 out=1000",
+            "servecost",
+            "llama-3.3-70b 2xh100 fp8 in=1000 out=1000",
+        ),
         ("/gpus", "", "gpus", ""),
         ("/napkin", "models", "models", ""),
         ("/napkin", "traincost 7B 1T", "traincost", "7B 1T"),

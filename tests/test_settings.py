@@ -65,6 +65,7 @@ def test_every_variable_is_read() -> None:
     assert s.commands() == {
         "traincost": "/traincost-dev",
         "fits": "/fits-dev",
+        "servecost": "/servecost-dev",
         "gpus": "/gpus-dev",
         "napkin": "/napkin-dev",
     }

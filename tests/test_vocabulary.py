@@ -13,7 +13,7 @@ from estimator.grammar import USAGE
 from estimator.vocabulary import COMMANDS, DIRECT_SLASH_COMMANDS, SHARE_WORDS, SLASH_COMMANDS, UMBRELLA_SLASH_COMMAND
 
 # The smallest valid text of each command; a share word is appended to it.
-_TEXTS = {"traincost": "70B", "fits": "20B", "gpus": "", "models": "", "help": ""}
+_TEXTS = {"traincost": "70B", "fits": "20B", "servecost": "8B", "gpus": "", "models": "", "help": ""}
 
 
 def test_every_command_has_usage_and_help_and_a_share_value() -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.render import serving as serving_render
 from bot.render.bars import bar, marker_position, stacked, with_marker
 from bot.render.formatting import (
     format_co2,
@@ -30,6 +31,7 @@ from estimator.hardware import Accelerator
 from estimator.precision import Precision
 from estimator.quantities import format_bytes, format_count, format_days, format_flops, format_rate, format_usd
 from estimator.results import FitsResult, GpuCostRow, MemoryBreakdown, Scenario, TrainCostResult, Verdict
+from estimator.serving_results import ServeCostResult
 from estimator.vocabulary import CommandName, is_command
 
 Block = dict[str, Any]
@@ -238,6 +240,8 @@ def render_reply(
         text, blocks = _traincost(result)
     elif isinstance(result, FitsResult):
         text, blocks = _fits(result)
+    elif isinstance(result, ServeCostResult):
+        text, blocks = _servecost(result)
     elif isinstance(result, GpuListing):
         text, blocks = _gpu_listing(result)
     elif isinstance(result, ModelListing):
@@ -365,6 +369,23 @@ def _comparison_lines(r: TrainCostResult) -> list[str]:
 
 def _row_cost(row: GpuCostRow) -> float:
     return row.cost_usd if row.cost_usd is not None else float("inf")
+
+
+# --- servecost -------------------------------------------------------------------------------
+
+
+def _servecost(r: ServeCostResult) -> tuple[str, list[Block]]:
+    blocks: list[Block] = [
+        _header(serving_render.title(r)),
+        _section(f"*{escape_mrkdwn(serving_render.headline(r))}*"),
+    ]
+    fields = serving_render.fields(r)
+    if fields:
+        blocks.append(_section(fields=[escape_mrkdwn(field) for field in fields]))
+    if r.comparison:
+        blocks.append(_preformatted(serving_render.comparison_lines(r)))
+    blocks.extend(_context([f"*Formula:* {inline_code(r.formula)}", *_assumption_lines(r.assumptions)]))
+    return escape_mrkdwn(serving_render.fallback(r)), blocks
 
 
 # --- fits ------------------------------------------------------------------------------------

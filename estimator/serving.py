@@ -1,0 +1,486 @@
+"""What serving a model costs: time to first token, inter-token latency, concurrency and $ per token.
+
+Closed-form roofline, calibrated on published measurements (tests/test_serving_reference.py):
+- decode step for B sequences at average context c, per GPU of a tensor-parallel group of T:
+  t = max((weights touched + B·KV(c)) / T / (bandwidth·MBU), FLOPs / T / (peak·MFU)) + 2·L·α,
+  FLOPs = 2·N_active·B·(1 + in/out) + attention (under load, chunked prefill shares the steps);
+- prefill of P tokens: max(2·N_active·P + attention FLOPs at peak·MFU, one weight read) + 2·L·α;
+- KV budget per GPU = memory × engine utilisation − weights − activations − runtime reserve
+  (the memory model of ``fits``); concurrency = capacity / (in + out), at most the engine's cap;
+- MoE: compute uses active parameters; a decode step reads every expert the batch routes to,
+  E·(1 − (1 − k/E)^B) per layer under uniform routing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+
+from estimator.activations import inference_activation_bytes
+from estimator.architecture import ModelArch
+from estimator.defaults import Defaults
+from estimator.errors import EstimateError
+from estimator.hardware import Accelerator
+from estimator.memory import bytes_per_param, weight_bytes
+from estimator.precision import BYTES_PER_VALUE, Precision
+from estimator.quantities import format_bytes, format_count
+from estimator.serving_results import Bound, ServeCostResult, ServeGpuRow, SingleStream, Speed
+from estimator.shapes import Shape, assumed_shape, shape_of
+
+# Efficiencies and engine settings, each from a published measurement (quoted in the assumptions).
+MBU = 0.70
+MBU_SOURCE = (
+    "gpt-fast: Llama-2-7B bf16 batch 1 on A100-80GB reads 1397 GB/s of 2039 (68.5%); NIM 1.8 Llama-3.3-70B fp8 "
+    "TP2 on H100: 18.6 ms ITL at concurrency 1"
+)
+MFU = 0.40
+MFU_SOURCE = (
+    "NIM 1.8 Llama-3.3-70B fp8 TP2 on 2×H100: 407 ms TTFT for 5000 tokens = 44% of dense fp8 peak; "
+    "TensorRT-LLM max-load tables back-solve to 35-45%"
+)
+ALLREDUCE_S = 20e-6
+ALLREDUCE_SOURCE = "gpt-fast Llama-2-70B on A100 NVLink: 38.0 → 62.5 tok/s from TP4 to TP8 leaves ≈20 µs per call"
+ENGINE_UTILISATION = 0.90
+ENGINE_UTILISATION_SOURCE = "vLLM's gpu_memory_utilization default 0.9 (TensorRT-LLM: 0.9 of free memory)"
+PREFILL_CHUNK = 8192
+MAX_NUM_SEQS = 256
+ENGINE_SOURCE = "vLLM defaults: max_num_batched_tokens 8192 per step (chunked prefill), max_num_seqs 256"
+BILLION = 1e9
+MILLION = 1e6
+
+
+class ServeJob(BaseModel):
+    """A serving question: a model, its precision, the request shape and the set-up."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    params: int
+    active_params: int
+    model: ModelArch | None = None
+    dtype: Precision | None = None
+    kv_dtype: Precision | None = None
+    num_gpus: int | None = None
+    input_tokens: int = 1000
+    output_tokens: int = 1000
+    batch: int | None = None
+    price: float | None = None
+    mbu: float | None = None
+    mfu: float | None = None
+    util: float | None = None
+
+
+@dataclass(frozen=True)
+class _Model:
+    """What the formulas need of the model, independent of the GPU."""
+
+    job: ServeJob
+    shape: Shape
+    dtype: Precision
+    kv_bytes: float
+    weights: int
+    expert_bytes: float  # one routed expert's weights in one MoE layer
+    routed: int  # routed experts per MoE layer (E)
+    top_k: int  # routed experts per token (k)
+    mbu: float
+    mfu: float
+    util: float
+    memo: dict[tuple[str, int], int] = field(default_factory=dict)  # the comparison asks the same values often
+
+    def kv_sequence(self, tokens: int) -> int:
+        """KV cache bytes of one sequence of ``tokens`` (GQA, sliding window and MLA aware)."""
+        value = self.memo.get(("kv", tokens))
+        if value is None:
+            arch = self.job.model
+            value = (
+                arch.kv_cache_bytes(tokens, 1, self.kv_bytes)
+                if arch is not None
+                else self.shape.kv_cache_bytes(tokens, 1, self.kv_bytes)
+            )
+            self.memo["kv", tokens] = value
+        return value
+
+    def activations(self, tensor: int) -> int:
+        """Activation bytes per GPU of one prefill chunk (what the engine profiles at start-up)."""
+        value = self.memo.get(("act", tensor))
+        if value is None:
+            value = self.memo["act", tensor] = inference_activation_bytes(self.shape, PREFILL_CHUNK, 1, tensor)
+        return value
+
+    def touched(self, batch: int) -> float:
+        """Weight bytes one decode step of ``batch`` sequences reads (MoE: the experts routed to)."""
+        if not self.routed:
+            return float(self.weights)
+        distinct = self.routed * (1 - (1 - self.top_k / self.routed) ** batch)
+        idle = (self.routed - distinct) * self.expert_bytes * self.shape.moe_layers
+        return self.weights - idle
+
+    def attention_flops(self, tokens: float, context: float) -> float:
+        """QKᵀ and AV for ``tokens`` queries over ``context`` cached tokens: 4·L·(a·d_head)·context each."""
+        return 4 * self.shape.layers * self.shape.q_width * context * tokens
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """One GPU kind at a tensor × pipeline layout."""
+
+    gpu: Accelerator
+    tensor: int
+    pipeline: int
+    compute: Precision
+    kv_budget: int  # per GPU
+
+    @property
+    def gpus(self) -> int:
+        return self.tensor * self.pipeline
+
+
+def _compute_precision(gpu: Accelerator, weights: Precision) -> Precision:
+    """fp8/fp4 weights run fp8/fp4 matmuls where the chip has them; other formats dequantize to 16-bit."""
+    if weights in (Precision.FP8, Precision.FP4) and weights in gpu.dense_tflops:
+        return weights
+    sixteen = gpu.default_training_precision()
+    return sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.FP32
+
+
+def _tp_degrees(node_size: int, heads: int) -> tuple[int, ...]:
+    return tuple(t for t in (2**k for k in range(node_size.bit_length())) if t <= node_size and heads % t == 0)
+
+
+def _layout(gpus: int, degrees: tuple[int, ...]) -> tuple[int, int]:
+    tensor = max(t for t in degrees if gpus % t == 0)
+    return tensor, gpus // tensor
+
+
+def _setup(m: _Model, gpu: Accelerator, tensor: int, pipeline: int, defaults: Defaults) -> _Setup:
+    shards = tensor * min(pipeline, m.shape.layers)
+    activations = m.activations(tensor)
+    budget = gpu.memory_bytes * m.util - math.ceil(m.weights / shards) - activations - defaults.cuda_context_bytes
+    return _Setup(gpu, tensor, pipeline, _compute_precision(gpu, m.dtype), int(budget))
+
+
+def _capacity_tokens(m: _Model, s: _Setup) -> int:
+    per_token = m.kv_sequence(m.job.input_tokens + m.job.output_tokens) / (m.job.input_tokens + m.job.output_tokens)
+    shards = s.tensor * min(s.pipeline, m.shape.layers)
+    return max(0, int(s.kv_budget * shards / per_token))
+
+
+def _comm(m: _Model, s: _Setup) -> float:
+    return 2 * m.shape.layers * ALLREDUCE_S if s.tensor > 1 else 0.0
+
+
+def _peak(s: _Setup) -> float:
+    flops = s.gpu.peak_flops(s.compute)
+    assert flops is not None  # noqa: S101 - _compute_precision picks a precision the chip has
+    return flops
+
+
+def _step(m: _Model, s: _Setup, batch: int, *, loaded: bool) -> tuple[float, Bound]:
+    """Seconds per decode step of ``batch`` sequences, and whether bandwidth or compute limits it.
+    ``loaded``: steady state under load, each step also carrying its share of chunked prefill,
+    with every pipeline stage busy; otherwise one stream passes the stages one after another."""
+    job = m.job
+    context = job.input_tokens + job.output_tokens / 2 if loaded else job.input_tokens
+    prefill = batch * job.input_tokens / job.output_tokens if loaded else 0.0
+    shards = s.tensor * (min(s.pipeline, m.shape.layers) if loaded else 1)
+    read = (m.touched(batch) + batch * m.kv_sequence(math.ceil(context))) / shards
+    flops = 2 * job.active_params * (batch + prefill) + m.attention_flops(batch, context)
+    flops += m.attention_flops(prefill, job.input_tokens / 2)
+    memory_time = read / (s.gpu.bandwidth_tbps * 1e12 * m.mbu)
+    compute_time = flops / shards / (_peak(s) * m.mfu)
+    bound: Bound = "compute" if compute_time > memory_time else "bandwidth"
+    return max(memory_time, compute_time) + _comm(m, s), bound
+
+
+def _prefill_time(m: _Model, s: _Setup) -> float:
+    tokens = m.job.input_tokens
+    flops = 2 * m.job.active_params * tokens + m.attention_flops(tokens, tokens / 2)
+    compute = flops / s.tensor / (_peak(s) * m.mfu)
+    floor = m.touched(tokens) / s.tensor / (s.gpu.bandwidth_tbps * 1e12 * m.mbu)
+    return max(compute, floor) + _comm(m, s)
+
+
+def _single(m: _Model, s: _Setup) -> SingleStream:
+    step, _ = _step(m, s, 1, loaded=False)
+    return SingleStream(ttft_ms=_prefill_time(m, s) * 1e3, itl_ms=step * 1e3, tokens_per_s=1 / step)
+
+
+def _cost(gpus: int, price: float | None, tokens_per_s: float) -> float | None:
+    return None if price is None or tokens_per_s <= 0 else gpus * price / (tokens_per_s * 3600) * MILLION
+
+
+def _speed(m: _Model, s: _Setup, batch: int, price: float | None, *, kv_limited: bool = False) -> Speed:
+    step, bound = _step(m, s, batch, loaded=True)
+    room = max(1, PREFILL_CHUNK - batch)  # prompt tokens a step can take beside the decode tokens
+    ttft = step * math.ceil(m.job.input_tokens / room)
+    if kv_limited and bound == "bandwidth":
+        bound = "kv_capacity"
+    tokens_per_s = batch / step
+    return Speed(
+        concurrent_sequences=batch,
+        output_tokens_per_s=tokens_per_s,
+        tokens_per_s_per_user=1 / step,
+        itl_ms=step * 1e3,
+        ttft_ms=ttft * 1e3,
+        bound=bound,
+        cost_per_million_output_tokens=_cost(s.gpus, price, tokens_per_s),
+    )
+
+
+def _max_load(m: _Model, s: _Setup, price: float | None) -> Speed:
+    held = _capacity_tokens(m, s) // (m.job.input_tokens + m.job.output_tokens)
+    batch = max(1, min(held, MAX_NUM_SEQS))
+    return _speed(m, s, batch, price, kv_limited=held < MAX_NUM_SEQS)
+
+
+def _holds(m: _Model, s: _Setup) -> bool:
+    return _capacity_tokens(m, s) >= m.job.input_tokens + m.job.output_tokens
+
+
+def _fewest(m: _Model, gpu: Accelerator, defaults: Defaults) -> _Setup | None:
+    """Fewest GPUs in a node (tensor parallel) that hold the weights and one sequence."""
+    for tensor in _tp_degrees(defaults.node_size, m.shape.heads):
+        s = _setup(m, gpu, tensor, 1, defaults)
+        if _holds(m, s):
+            return s
+    return None
+
+
+def _price(gpu: Accelerator, job: ServeJob) -> tuple[float | None, str | None]:
+    if job.price is not None:
+        return job.price, "price= given"
+    if gpu.price is None:
+        return None, None
+    return gpu.price.usd_per_hour, f"{gpu.price.provider}, {gpu.price.as_of}"
+
+
+def _row(m: _Model, gpu: Accelerator, defaults: Defaults) -> ServeGpuRow | None:
+    """The cheapest tensor-parallel width within a node (most tokens/s per GPU when unpriced)."""
+    if not gpu.dense_tflops:  # memory-only entry: no compute peak to time prefill with
+        return None
+    price = m.job.price if m.job.price is not None else (gpu.price.usd_per_hour if gpu.price else None)
+    best: tuple[float, _Setup, float] | None = None
+    for tensor in _tp_degrees(defaults.node_size, m.shape.heads):
+        s = _setup(m, gpu, tensor, 1, defaults)
+        if not _holds(m, s):
+            continue
+        batch = max(1, min(_capacity_tokens(m, s) // (m.job.input_tokens + m.job.output_tokens), MAX_NUM_SEQS))
+        tokens_per_s = batch / _step(m, s, batch, loaded=True)[0]
+        per_gpu = s.gpus / tokens_per_s
+        if best is None or per_gpu < best[0]:
+            best = (per_gpu, s, tokens_per_s)
+    if best is None:
+        return None
+    _, s, tokens_per_s = best
+    step, _ = _step(m, s, 1, loaded=False)
+    return ServeGpuRow(
+        gpu=gpu.key,
+        name=gpu.name,
+        num_gpus=s.gpus,
+        compute_dtype=s.compute.value,
+        tokens_per_s_per_user=1 / step,
+        output_tokens_per_s=tokens_per_s,
+        price_per_gpu_hour=price,
+        cost_per_million_output_tokens=_cost(s.gpus, price, tokens_per_s),
+    )
+
+
+def _comparison(m: _Model, accelerators: tuple[Accelerator, ...], defaults: Defaults) -> list[ServeGpuRow]:
+    rows = [row for gpu in accelerators if (row := _row(m, gpu, defaults)) is not None]
+    priced = sorted((r for r in rows if r.cost_per_million_output_tokens is not None), key=_row_cost)
+    unpriced = sorted(
+        (r for r in rows if r.cost_per_million_output_tokens is None), key=lambda r: -r.output_tokens_per_s
+    )
+    return [*priced, *unpriced]
+
+
+def _row_cost(row: ServeGpuRow) -> float:
+    return row.cost_per_million_output_tokens if row.cost_per_million_output_tokens is not None else math.inf
+
+
+def _validate(job: ServeJob) -> None:
+    if job.params <= 0 or not 0 < job.active_params <= job.params:
+        raise EstimateError("the parameter count must be positive, active parameters at most the total")
+    if job.input_tokens < 1 or job.output_tokens < 1:
+        raise EstimateError("in= and out= must be at least 1 token")
+    for name, value in (("mbu", job.mbu), ("mfu", job.mfu), ("util", job.util)):
+        if value is not None and not 0 < value <= 1:
+            raise EstimateError(f"{name}= must be a fraction in (0, 1] (got {value})")
+    if job.num_gpus is not None and job.num_gpus < 1:
+        raise EstimateError(f"gpus= must be at least 1 (got {job.num_gpus})")
+    if job.batch is not None and job.batch < 1:
+        raise EstimateError(f"batch= must be at least 1 (got {job.batch})")
+
+
+def _model(job: ServeJob, gpu: Accelerator) -> _Model:
+    shape = shape_of(job.model) if job.model is not None else assumed_shape(job.params)
+    sixteen = gpu.default_training_precision()
+    dtype = job.dtype or (sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.BF16)
+    if dtype in (Precision.FP32, Precision.TF32):
+        dtype = Precision.FP32
+    kv_dtype = job.kv_dtype or (dtype if BYTES_PER_VALUE[dtype] >= 2 else Precision.BF16)
+    unquantized = shape.embedding_params if job.model is not None else 0
+    moe = job.model.moe if job.model is not None else None
+    routed = 0 if moe is None else moe.experts
+    expert = shape.mlp_matrices * shape.hidden * shape.expert_ffn * bytes_per_param(dtype)
+    return _Model(
+        job=job,
+        shape=shape,
+        dtype=dtype,
+        kv_bytes=BYTES_PER_VALUE[kv_dtype],
+        weights=weight_bytes(job.params, dtype, unquantized),
+        expert_bytes=expert,
+        routed=routed,
+        top_k=0 if moe is None else moe.experts_per_token,
+        mbu=job.mbu or MBU,
+        mfu=job.mfu or MFU,
+        util=job.util or ENGINE_UTILISATION,
+    )
+
+
+def estimate_serving(
+    job: ServeJob, gpu: Accelerator, defaults: Defaults, accelerators: tuple[Accelerator, ...] = ()
+) -> ServeCostResult:
+    """Single-stream latency, max-load throughput, concurrency and $ per million tokens of ``job`` on ``gpu``."""
+    _validate(job)
+    if not gpu.dense_tflops:
+        raise EstimateError(f"no published dense peak for {gpu.name}: napkin answers memory only (try `fits`)")
+    m = _model(job, gpu)
+    degrees = _tp_degrees(defaults.node_size, m.shape.heads)
+    fewest = _fewest(m, gpu, defaults)
+    needed = 0 if fewest is None else fewest.gpus
+    if job.num_gpus is not None:
+        tensor, pipeline = _layout(job.num_gpus, degrees)
+        s = _setup(m, gpu, tensor, pipeline, defaults)
+    else:
+        s = fewest or _setup(m, gpu, degrees[-1], 1, defaults)
+    fits = _holds(m, s)
+    if not fits and fewest is None:
+        needed = _fits_count(job, m, gpu, defaults)
+    price, price_source = _price(gpu, job)
+    kv_capacity = _capacity_tokens(m, s)
+    single = max_load = at_batch = None
+    cost_in = hours = None
+    if fits:
+        single = _single(m, s)
+        max_load = _max_load(m, s, price)
+        if job.batch is not None:
+            held = kv_capacity // (job.input_tokens + job.output_tokens)
+            at_batch = _speed(m, s, job.batch, price, kv_limited=job.batch > held)
+        prefill_rate = job.input_tokens / _prefill_time(m, s) if s.tensor else 0.0
+        cost_in = _cost(s.gpus, price, prefill_rate * min(s.pipeline, m.shape.layers))
+        hours = s.gpus / (max_load.output_tokens_per_s * 3600) * BILLION
+    return ServeCostResult(
+        model=None if job.model is None else job.model.key,
+        params=job.params,
+        active_params=job.active_params,
+        gpu=gpu.key,
+        gpu_name=gpu.name,
+        num_gpus=s.gpus,
+        dtype=m.dtype.value,
+        compute_dtype=s.compute.value,
+        kv_dtype=_kv_name(m),
+        input_tokens=job.input_tokens,
+        output_tokens=job.output_tokens,
+        fits=fits,
+        gpus_needed=needed,
+        verdict_text=_verdict(m, s, fits, needed),
+        kv_capacity_tokens=kv_capacity,
+        single_stream=single,
+        max_load=max_load,
+        at_batch=at_batch,
+        price_per_gpu_hour=price,
+        price_source=price_source,
+        cost_per_million_output_tokens=None if max_load is None else max_load.cost_per_million_output_tokens,
+        cost_per_million_input_tokens=cost_in,
+        gpu_hours_per_billion_output_tokens=hours,
+        bound=None if max_load is None else max_load.bound,
+        mbu=m.mbu,
+        mfu=m.mfu,
+        formula=FORMULA,
+        assumptions=_assumptions(m, s, defaults),
+        comparison=_comparison(m, accelerators, defaults) if accelerators else [],
+    )
+
+
+FORMULA = (
+    "decode step = max((weights + B·KV) / (T·bandwidth·MBU), 2·N_active·B·(1+in/out) / (T·peak·MFU)) + 2·L·α; "
+    "tokens/s = B / step; $/M = GPUs·price / (tokens/s·3600)·10⁶"
+)
+
+
+def _kv_name(m: _Model) -> str:
+    return {1.0: "fp8", 2.0: "bf16", 4.0: "fp32"}.get(m.kv_bytes, "bf16")
+
+
+def _fits_count(job: ServeJob, m: _Model, gpu: Accelerator, defaults: Defaults) -> int:
+    """``fits``' GPU count for inference at this precision and context (pipeline stages past a node)."""
+    from estimator.fit import FitJob, estimate_fits  # fits' full search only when the node is not enough
+
+    fit = FitJob(
+        params=job.params,
+        active_params=job.active_params,
+        model=job.model,
+        modes=("inference",),
+        dtype=m.dtype,
+        ctx=job.input_tokens + job.output_tokens,
+    )
+    return estimate_fits(fit, gpu, defaults).scenarios[0].gpus_needed
+
+
+def _verdict(m: _Model, s: _Setup, fits: bool, needed: int) -> str:
+    where = f"{s.gpus}× {s.gpu.name}"
+    layout = f"tensor parallel {s.tensor}" + (f" × {s.pipeline} pipeline stages" if s.pipeline > 1 else "")
+    if fits:
+        return f"Serves on {where} ({layout})"
+    weights = format_bytes(m.weights / (s.tensor * s.pipeline))
+    more = f"; fits needs {needed}× {s.gpu.name}" if needed else f"; no count of {s.gpu.name} holds it"
+    return f"Does not fit on {where}: {weights} of weights per GPU leave no room for the KV cache{more}"
+
+
+def _assumptions(m: _Model, s: _Setup, defaults: Defaults) -> list[str]:
+    job = m.job
+    lines: list[str] = []
+    if job.model is None:
+        lines.append(f"Architecture unknown: assumed GPT-style shape {m.shape.describe()}")
+    else:
+        lines.append(f"Architecture: {job.model.name}, {m.shape.describe()}")
+    given = "mbu= given" if job.mbu else MBU_SOURCE
+    lines.append(f"Decode reads weights and KV at {m.mbu:.0%} of peak bandwidth (MBU; {given})")
+    given = "mfu= given" if job.mfu else MFU_SOURCE
+    lines.append(
+        f"Prefill and batched decode compute at {m.mfu:.0%} of dense {s.compute.value} peak (MFU; {given}); "
+        "fp8/fp4 matmuls only where the chip has them, other formats dequantize to 16-bit"
+    )
+    if s.tensor > 1:
+        lines.append(f"Tensor parallel {s.tensor}: two all-reduces per layer at α = 20 µs each ({ALLREDUCE_SOURCE})")
+    if s.pipeline > 1:
+        lines.append(f"{s.pipeline} pipeline stages: one stream crosses them in turn; under load every stage is busy")
+    weights = format_bytes(m.weights)
+    lines.append(
+        f"Weights {weights} in {m.dtype.value}"
+        + (" (embeddings and LM head 16-bit)" if job.model is not None and bytes_per_param(m.dtype) < 2 else "")
+        + f"; KV cache in {_kv_name(m)}: {format_bytes(m.kv_sequence(1))} per token"
+    )
+    lines.append(
+        f"KV budget per GPU = {format_bytes(s.gpu.memory_bytes)} × {m.util:.0%} engine utilisation − weights − "
+        f"activations of a {PREFILL_CHUNK}-token prefill chunk − {format_bytes(defaults.cuda_context_bytes)} "
+        f"runtime reserve = {format_bytes(max(0, s.kv_budget))} ({ENGINE_UTILISATION_SOURCE})"
+    )
+    lines.append(
+        f"Under load: sequences of {job.input_tokens}+{job.output_tokens} tokens at average context "
+        f"{job.input_tokens + job.output_tokens // 2}, at most {MAX_NUM_SEQS} at once; each step carries its "
+        f"share of prompt tokens ({ENGINE_SOURCE}); TTFT under load excludes queueing"
+    )
+    if m.routed:
+        lines.append(
+            f"Mixture of experts: compute on {format_count(job.active_params)} active params; a decode step of B "
+            f"sequences reads the experts they route to, {m.routed}·(1 − (1 − {m.top_k}/{m.routed})^B) per layer "
+            "under uniform routing, so a small batch already reads most experts"
+        )
+    lines.append(
+        "Output-token cost covers each request's whole GPU time (prefill included); input-token cost is the "
+        "prefill-only rate"
+    )
+    return lines
