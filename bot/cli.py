@@ -107,20 +107,38 @@ def _estimate(command: str, text: str, as_json: bool) -> int:
     except CatalogError as err:
         print(f"napkin: {err}", file=sys.stderr)
         return 2
+    source = None
+    run_text = text
+    from estimator.grammar import hub_model_words
+
+    if hub_model_words(command, text):
+        from bot.hub.cli import resolve_for_cli
+
+        resolved = resolve_for_cli(command, text, catalog)
+        if resolved is None:
+            return 2
+        run_text, catalog, source = resolved.text, resolved.catalog, resolved.source
     try:
-        reply = execute(command, text, catalog=catalog, defaults=defaults)
+        reply = execute(command, run_text, catalog=catalog, defaults=defaults)
     except UsageError as err:
         hint = f" Did you mean `{err.suggestion}`?" if err.suggestion else ""
         print(f"napkin: {err.message}.{hint}\nusage: napkin {err.usage}", file=sys.stderr)
         return 2
     if as_json:
-        print(json.dumps(reply_json(reply), indent=2))
+        document = reply_json(reply)
+        if source is not None:
+            document["source"] = source
+        print(json.dumps(document, indent=2))
     else:
         from bot.render.blocks import render_reply
         from bot.render.text import blocks_to_text
 
         message = render_reply(reply, command_text=text, shareable=False)
         print(blocks_to_text(message.blocks, message.text))
+        if source is not None:
+            from bot.hub.resolve import source_line
+
+            print(source_line(source))
     return 0
 
 

@@ -156,7 +156,9 @@ class HubClient:
         except GatedRepoError:
             raise self._gated(ref) from None
         except RevisionNotFoundError:
-            raise HubError(f"`{ref.repo_id}` has no revision `{ref.revision}` on the Hub", "revision_not_found") from None
+            raise HubError(
+                f"`{ref.repo_id}` has no revision `{ref.revision}` on the Hub", "revision_not_found"
+            ) from None
         except RepositoryNotFoundError:
             hint = "" if self.has_token else " (a private model needs HF_TOKEN)"
             raise HubError(f"no model `{ref.repo_id}` on the Hub{hint}", "not_found") from None
@@ -170,7 +172,9 @@ class HubClient:
         except httpx2.TimeoutException:
             raise HubError(f"the Hub did not answer about `{ref}` in time (timed out)", "timeout") from None
         except (httpx2.TransportError, OSError) as err:
-            raise HubError(f"could not reach the Hub ({type(err).__name__}); check HF_ENDPOINT", "unreachable") from None
+            raise HubError(
+                f"could not reach the Hub ({type(err).__name__}); check HF_ENDPOINT", "unreachable"
+            ) from None
 
     def _gated(self, ref: HubRef) -> HubError:
         if self.has_token:

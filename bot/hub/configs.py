@@ -115,7 +115,9 @@ def _qwen_moe(config: Config, base: Callable[[Config], dict[str, Any]]) -> dict[
     sparse_step = _int(config, "decoder_sparse_step", default=1)
     dense_only = config.get("mlp_only_layers") or []
     if sparse_step != 1 or dense_only:
-        raise ConfigError("MoE layers interleaved with dense ones (decoder_sparse_step/mlp_only_layers) are not modelled")
+        raise ConfigError(
+            "MoE layers interleaved with dense ones (decoder_sparse_step/mlp_only_layers) are not modelled"
+        )
     shared_ffn = _opt_int(config, "shared_expert_intermediate_size")
     expert_ffn = _int(config, "moe_intermediate_size")
     shared = 0

@@ -91,7 +91,7 @@ async def prepare(command: str, text: str, catalog: Catalog, client: HubClient |
     word = hub_model_words(command, text)[0]
     preset = preset_for(ref, catalog)
     if preset is not None:
-        source = {
+        source: dict[str, Any] = {
             "repo_id": ref.repo_id,
             "revision": ref.revision,
             "commit": None,
@@ -161,4 +161,3 @@ def source_line(source: dict[str, Any]) -> str:
     if source["notes"]:
         line += " " + "; ".join(source["notes"]) + "."
     return line
-
