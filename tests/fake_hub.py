@@ -171,8 +171,8 @@ class FakeHub:
     async def _resolve(self, request: web.Request) -> web.StreamResponse:
         repo = await self._repo(request)
         if repo.gated and not self._authorized(request):
-            status = web.HTTPForbidden if request.headers.get("Authorization") else web.HTTPUnauthorized
-            raise status(headers={"X-Error-Code": "GatedRepo"}, text='{"error":"Access to this model is restricted"}')
+            denied = web.HTTPForbidden if request.headers.get("Authorization") else web.HTTPUnauthorized
+            raise denied(headers={"X-Error-Code": "GatedRepo"}, text='{"error":"Access to this model is restricted"}')
         file = repo.files.get(request.match_info["filename"])
         if file is None:
             raise web.HTTPNotFound(headers={"X-Error-Code": "EntryNotFound"}, text='{"error":"Entry not found"}')

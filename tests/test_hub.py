@@ -152,7 +152,9 @@ def test_gptq_checkpoint_counts_unpacked_weights(hub: FakeHub, capsys: pytest.Ca
     assert source["quantization"] == "gptq 4-bit"
     # int4 weights + fp16 scales and zeros per group of 128 + fp16 embeddings: between 0.5 and 2 bytes/param
     assert 0.5 < source["bytes_per_param"] < 1.0
-    assert [s["dtype"] for s in document["scenarios"]] == ["int4"]  # type: ignore[union-attr, index]
+    scenarios = document["scenarios"]
+    assert isinstance(scenarios, list)
+    assert [s["dtype"] for s in scenarios] == ["int4"]
 
 
 def test_mxfp4_checkpoint_counts_two_values_per_byte(hub: FakeHub) -> None:
