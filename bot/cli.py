@@ -109,20 +109,40 @@ def _estimate(command: str, text: str, as_json: bool) -> int:
     except CatalogError as err:
         print(f"napkin: {err}", file=sys.stderr)
         return 2
+    source = None
+    run_text = text
+    from estimator.grammar import hub_model_words
+
+    if hub_model_words(command, text):
+        from bot.hub.cli import resolve_for_cli
+
+        resolved = resolve_for_cli(command, text, catalog)
+        if resolved is None:
+            return 2
+        run_text, catalog, source = resolved.text, resolved.catalog, resolved.source
     if as_json:
         try:
-            reply = execute(command, text, catalog=catalog, defaults=defaults)
+            reply = execute(command, run_text, catalog=catalog, defaults=defaults)
         except UsageError as err:
             print(usage_error_text(err), file=sys.stderr)
             return 2
-        print(json.dumps(reply_json(reply), indent=2))
+        document = reply_json(reply)
+        if source is not None:
+            document["source"] = source
+        print(json.dumps(document, indent=2))
         return 0
-    status, printed = terminal_answer(command, text, catalog=catalog, defaults=defaults)
+    status, printed = terminal_answer(command, run_text, catalog=catalog, defaults=defaults, command_text=text)
     print(printed, file=sys.stdout if status == 0 else sys.stderr)
+    if status == 0 and source is not None:
+        from bot.hub.resolve import source_line
+
+        print(source_line(source))
     return status
 
 
-def terminal_answer(command: str, text: str, *, catalog: Catalog, defaults: Defaults) -> tuple[int, str]:
+def terminal_answer(
+    command: str, text: str, *, catalog: Catalog, defaults: Defaults, command_text: str | None = None
+) -> tuple[int, str]:
     """The exit status and what ``napkin <command> <text>`` prints: the answer, or the usage error (status 2)."""
     from bot.render.blocks import render_reply
     from bot.render.text import blocks_to_text
@@ -132,7 +152,7 @@ def terminal_answer(command: str, text: str, *, catalog: Catalog, defaults: Defa
         reply = execute(command, text, catalog=catalog, defaults=defaults)
     except UsageError as err:
         return 2, usage_error_text(err)
-    message = render_reply(reply, command_text=text, shareable=False)
+    message = render_reply(reply, command_text=command_text or text, shareable=False)
     return 0, blocks_to_text(message.blocks, message.text)
 
 

@@ -31,6 +31,8 @@ _TOKEN_RE = re.compile(r"\b(xox[a-z]|xapp|xoxe(?:\.xox[a-z])?)-[A-Za-z0-9-]+")
 # ``token=…``, JSON ``"token": "…"``, backslash-escaped when a body is logged inside a string, or
 # a dict's repr ``'token': '…'``), and slack_sdk logs whole Socket Mode messages at DEBUG.
 _TOKEN_FIELD_RE = re.compile(r"""(\btoken\\?["']?\s*[:=]\s*\\?["']?)([^"'\\&\s,;}]+)""")
+# Hugging Face user access tokens (hf_ + 34 letters today; any length of 20+ is treated as one).
+_HF_TOKEN_RE = re.compile(r"\bhf_[A-Za-z0-9]{20,}")
 _REDACTED = "[redacted]"
 _MAX_FIELD_CHARS = 300
 
@@ -42,6 +44,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
             text = text.replace(secret, _REDACTED)
     if "token" in text:
         text = _TOKEN_FIELD_RE.sub(lambda m: m.group(1) + _REDACTED, text)
+    if "hf_" in text:
+        text = _HF_TOKEN_RE.sub(_REDACTED, text)
     if "xox" in text or "xapp" in text:  # every token _TOKEN_RE knows starts so (a cheap test first)
         text = _TOKEN_RE.sub(lambda m: f"{m.group(1)}-{_REDACTED}", text)
     return text

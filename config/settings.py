@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     napkin_drain_seconds: float = Field(
         default=10.0, ge=0, le=600, description="Seconds SIGTERM waits for in-flight work."
     )
+    hf_token: SecretStr | None = Field(
+        default=None, description="Hugging Face token for gated or private Hub models (a secret, never logged)."
+    )
+    hf_endpoint: str | None = Field(default=None, description="Hub base URL (a mirror); huggingface_hub's own setting.")
+    napkin_hub_timeout_seconds: float = Field(
+        default=20.0, gt=0, le=300, description="Bound on one Hub look-up (model info, config, headers)."
+    )
+    napkin_hub_cache_seconds: float = Field(
+        default=600.0, ge=0, le=86_400, description="How long Hub answers are kept."
+    )
     napkin_command_suffix: str = Field(
         default="", pattern=r"^[a-z0-9_-]{0,20}$", description="Appended to slash commands, e.g. -dev."
     )
@@ -112,7 +122,9 @@ class Settings(BaseSettings):
             return value.strip().lower()
         return value
 
-    @field_validator("napkin_mfu", "napkin_pue", "napkin_grid_kg_per_kwh", "napkin_drain_seconds")
+    @field_validator(
+        "napkin_mfu", "napkin_pue", "napkin_grid_kg_per_kwh", "napkin_drain_seconds", "napkin_hub_timeout_seconds"
+    )
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
         if value is not None and not math.isfinite(value):

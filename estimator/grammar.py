@@ -68,6 +68,10 @@ _MODE_WORDS: dict[str, Mode] = {
 _FILLER_WORDS = frozenset({"on", "with", "using", "for", "tokens", "params", "parameters", "of", "at", "a", "an"})
 _OPTION_SEPARATOR = re.compile(r"\s*[=:]\s*")
 _GPU_COUNT_RE = re.compile(r"^(\d{1,8})\s*[x×*]\s*(.+)$", re.IGNORECASE)
+# A Hugging Face Hub model id, `org/name` with an optional `@revision` (branch, tag or commit).
+HUB_ID_RE = re.compile(
+    r"^(?P<repo>[A-Za-z0-9][\w.-]{0,95}/(?=[\w.-]*[A-Za-z])[\w.-]{1,96})(?:@(?P<revision>[\w.][\w./-]{0,199}))?$"
+)
 _TRAINCOST_KEYS = frozenset({"gpus", "mfu", "price", "dtype", "days", "tokens", "params", "gpu", "model"})
 _FITS_KEYS = frozenset(
     {
@@ -383,6 +387,8 @@ def _positional_count(cmd: ParsedCommand, count: float, word: str, command: str)
 
 
 def _unknown_word(word: str, catalog: Catalog) -> None:
+    if HUB_ID_RE.match(word):
+        raise GrammarError(f"`{word}` looks like a Hugging Face Hub model, and no Hub look-up was made for it here")
     gpu, model = catalog.suggest_gpu(word), catalog.suggest_model(word)
     if gpu or model:
         gpu_score = difflib.SequenceMatcher(None, word.lower(), gpu or "").ratio()
@@ -431,3 +437,21 @@ def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
         else:
             _positional(cmd, word, command, catalog)
     return cmd
+
+
+def hub_model_words(command: str, text: str) -> list[str]:
+    """The words of ``text`` (positional, or ``model=``'s value) shaped like a Hub model id, for a
+    caller that resolves them before ``parse_command``; [] for commands that take no model."""
+    if command not in {"traincost", "fits"}:
+        return []
+    try:
+        words = _split(text)
+    except GrammarError:
+        return []
+    found = []
+    for word in words:
+        key, sep, value = word.partition("=")
+        candidate = value if sep and key.lower().lstrip("-") == "model" else word
+        if not (sep and candidate is word) and HUB_ID_RE.match(candidate):
+            found.append(candidate)
+    return found

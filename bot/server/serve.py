@@ -356,7 +356,12 @@ def run_http(settings: Settings, app: AsyncApp, state: AppState) -> int:
 def _secrets(settings: Settings) -> list[str]:
     return [
         secret.get_secret_value()
-        for secret in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token)
+        for secret in (
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+            settings.hf_token,
+        )
         if secret is not None
     ]
 

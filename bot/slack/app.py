@@ -46,15 +46,19 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.logs import log_fields, log_request, quiet_request_verification
 from bot.render.blocks import SHARE_ACTION_ID, SlackMessage
 from bot.slack.answers import (
+    Answer,
     Answerer,
     internal_error_message,
     is_answerable_dm,
     is_answerable_mention,
     log_unexpected,
+    mention_text,
+    split_command,
     thread_ts_for,
     unknown_command_message,
 )
 from bot.slack.dedupe import Decision, SeenEvents, decide, delivery_from_headers
+from bot.slack.hub_replies import HubReplies
 from bot.slack.tasks import TaskTracker
 from config.settings import Settings, SettingsError
 from estimator.catalog import Catalog
@@ -165,7 +169,10 @@ def build_app(
     quiet_request_verification()  # Bolt has just reset these loggers' levels
     if app.oauth_flow is not None:
         logger.warning("SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are set and ignored: napkin uses SLACK_BOT_TOKEN")
-    register_listeners(app, settings, Answerer(catalog, defaults), state)
+    from bot.hub.service import client_from_settings
+
+    hub = HubReplies(catalog, defaults, client_from_settings(settings))
+    register_listeners(app, settings, Answerer(catalog, defaults), state, hub)
     return app
 
 
@@ -219,20 +226,31 @@ def _elapsed_ms(context: AsyncBoltContext) -> float:
 # --- listeners -------------------------------------------------------------------------------
 
 
-def register_listeners(app: AsyncApp, settings: Settings, answerer: Answerer, state: AppState) -> None:
+def register_listeners(
+    app: AsyncApp, settings: Settings, answerer: Answerer, state: AppState, hub: HubReplies | None = None
+) -> None:
     """Register the slash commands, the share button, mentions, DMs and the error handler."""
     commands = settings.commands()
     for name, slash in commands.items():
-        app.command(slash)(_command_listener(name, answerer, state))
+        app.command(slash)(_command_listener(name, answerer, state, hub))
     app.action(SHARE_ACTION_ID)(_share_listener(answerer, state, commands))
-    app.event("app_mention")(_event_listener(answerer, state, is_answerable_mention))
-    app.event("message")(_event_listener(answerer, state, is_answerable_dm))
+    app.event("app_mention")(_event_listener(answerer, state, is_answerable_mention, hub))
+    app.event("message")(_event_listener(answerer, state, is_answerable_dm, hub))
     app.error(_error_handler)
 
 
-def _command_listener(name: str, answerer: Answerer, state: AppState) -> Callable[..., Awaitable[None]]:
+def _command_listener(
+    name: str, answerer: Answerer, state: AppState, hub: HubReplies | None = None
+) -> Callable[..., Awaitable[None]]:
     async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         state.tasks.track_current()
+        if hub is not None:  # a Hub model: acknowledged now, answered through response_url (bot.slack.hub_replies)
+            verb, rest = hub.slash_command(name, str(command.get("text") or ""))
+            if (ref := hub.ref(verb, rest)) is not None:
+                pending = hub.pending(ref)
+                await ack(text=pending.text, blocks=pending.blocks, response_type="ephemeral")
+                state.tasks.spawn(_guarded(hub.respond(command, verb, rest), kind="hub"))
+                return
         answer = answerer.slash(name, str(command.get("text") or ""), user_id=command.get("user_id"))
         await ack(
             text=answer.message.text,
@@ -317,24 +335,37 @@ async def _share(
 
 
 def _event_listener(
-    answerer: Answerer, state: AppState, accepts: Callable[[dict[str, Any]], bool]
+    answerer: Answerer, state: AppState, accepts: Callable[[dict[str, Any]], bool], hub: HubReplies | None = None
 ) -> Callable[..., Awaitable[None]]:
     async def on_event(
         event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         # Returns at once: Bolt then acknowledges the event, and the reply is posted afterwards.
         if accepts(event):
-            state.tasks.spawn(_guarded(_reply(answerer, event, body, client, context), kind=str(event.get("type"))))
+            reply = _reply(answerer, event, body, client, context, hub=hub)
+            state.tasks.spawn(_guarded(reply, kind=str(event.get("type"))))
 
     on_event.__name__ = "on_event"
     return on_event
 
 
 async def _reply(
-    answerer: Answerer, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    answerer: Answerer,
+    event: dict[str, Any],
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+    *,
+    hub: HubReplies | None = None,
 ) -> None:
     """Answer a mention or DM in its thread; one request line either way."""
-    answer = answerer.mention(str(event.get("text") or ""), user_id=event.get("user"), bot_user_id=context.bot_user_id)
+    verb, rest = split_command(mention_text(str(event.get("text") or ""), context.bot_user_id))
+    if hub is not None and hub.ref(verb, rest) is not None:  # posted when the look-up ends (bot.slack.hub_replies)
+        hub_answer = await hub.answer(verb, rest, user_id=event.get("user"))
+        answer = Answer(hub_answer.command, hub_answer.message, in_channel=True, outcome=hub_answer.outcome)
+    else:
+        text = str(event.get("text") or "")
+        answer = answerer.mention(text, user_id=event.get("user"), bot_user_id=context.bot_user_id)
     outcome = await post_in_thread(client, event, answer.message)
     log_request(
         kind=str(event.get("type")),
