@@ -442,7 +442,7 @@ def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
 def hub_model_words(command: str, text: str) -> list[str]:
     """The words of ``text`` (positional, or ``model=``'s value) shaped like a Hub model id, for a
     caller that resolves them before ``parse_command``; [] for commands that take no model."""
-    if command not in {"traincost", "fits"}:
+    if command not in {"traincost", "fits", "servecost"}:
         return []
     try:
         words = _split(text)

@@ -118,6 +118,16 @@ def test_traincost_takes_a_hub_model(hub: FakeHub, capsys: pytest.CaptureFixture
     assert document["source"]["repo_id"] == "acme/copy"
 
 
+def test_servecost_takes_a_hub_model(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    preset_repo(hub, "acme/copy", "llama-3.1-8b")
+    code, out, _ = run_cli(capsys, "servecost", "acme/copy", "h100", "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["params"] == 8_030_261_248  # Llama 3.1 8B, HF safetensors metadata (exact)
+    assert document["source"]["repo_id"] == "acme/copy"
+    assert document["single_stream"]["tokens_per_s"] > 0
+
+
 def test_text_answer_names_the_source(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
     preset_repo(hub, "acme/copy", "llama-3.1-8b")
     code, out, _ = run_cli(capsys, "fits", "acme/copy")

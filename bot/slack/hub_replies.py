@@ -24,7 +24,7 @@ from estimator.commands import UsageError, execute
 from estimator.defaults import Defaults
 
 logger = logging.getLogger("napkin.hub")
-_DIRECT = frozenset({"traincost", "fits"})
+_DIRECT = frozenset({"traincost", "fits", "servecost"})
 
 
 def _message(text: str) -> SlackMessage:
