@@ -112,7 +112,8 @@ async def prepare(command: str, text: str, catalog: Catalog, client: HubClient |
     new_text = _replace(text, word, arch.key)
     precision = model.checkpoint.precision
     quantized = model.checkpoint.quantization is not None and precision is not None
-    if command in {"fits", "servecost"} and quantized and precision is not None and not _dtype_given(command, new_text, extended):
+    stored_precision_applies = command in {"fits", "servecost"} and quantized and precision is not None
+    if stored_precision_applies and precision is not None and not _dtype_given(command, new_text, extended):
         new_text = f"{new_text} dtype={precision.value}"
         notes.append(f"inference shown at the checkpoint's stored precision ({precision.value})")
     return Prepared(new_text, extended, source)
