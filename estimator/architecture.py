@@ -81,7 +81,19 @@ class ModelArch(BaseModel):
     max_context: PositiveInt
     official_params: PositiveInt = Field(description="Total parameters as the publisher counts them.")
     official_active_params: PositiveInt | None = None
+    vision_params: int = Field(
+        default=0,
+        ge=0,
+        description="Vision encoder and projector weights of a multimodal checkpoint, as published; stored "
+        "beside the text model (in the total and in memory) but not run per text token.",
+    )
     source: str = Field(min_length=1, description="Where the architecture and count come from.")
+    training_tokens: float | None = Field(
+        default=None, gt=0, description="Pre-training tokens the publisher reports; None where unpublished."
+    )
+    training_tokens_source: str | None = Field(
+        default=None, min_length=1, description="Where training_tokens is published (paper, model card)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -99,6 +111,8 @@ class ModelArch(BaseModel):
                 raise ValueError("moe.dense_layers exceeds layers")
         elif self.official_active_params is not None:
             raise ValueError("official_active_params is only for mixture-of-experts models")
+        if (self.training_tokens is None) != (self.training_tokens_source is None):
+            raise ValueError("training_tokens and training_tokens_source go together")
         if self.official_active_params is not None and self.official_active_params > self.official_params:
             raise ValueError("official_active_params exceeds official_params")
         return self
@@ -220,6 +234,8 @@ class ModelArch(BaseModel):
             moe_layers = self.layers - moe.dense_layers
             blocks = self.layers * per_layer + moe.dense_layers * self._mlp(self.ffn) + moe_layers * moe_layer
         outside = self.embedding_param_count() + self._norm(h)  # + final norm
+        if not active_only:
+            outside += self.vision_params
         if self.embedding_norm:
             outside += self._norm(h)
         return blocks + outside

@@ -27,11 +27,18 @@ class Accelerator(BaseModel):
     name: str = Field(min_length=1, description="Display name, e.g. 'NVIDIA H100 SXM 80GB'.")
     vendor: str = Field(min_length=1)
     memory_bytes: PositiveInt = Field(description="Memory one device exposes to software, in bytes.")
+    memory_source: str = Field(
+        default="",
+        description="Where memory_bytes comes from: the size the device reports (nvidia-smi / rocm-smi MiB, "
+        "Metal's working-set limit) or the vendor's spec in binary units, with its public reference.",
+    )
     memory_label: str = Field(min_length=1, description="The vendor's label, e.g. '80 GB HBM3'.")
     bandwidth_tbps: PositiveFloat = Field(description="Memory bandwidth, decimal TB/s.")
     tdp_watts: PositiveFloat | None = Field(default=None, description="Board power; None if unpublished.")
     dense_tflops: dict[Precision, PositiveFloat] = Field(
-        description="Dense (non-sparse) peak tensor throughput per precision, TFLOP/s (INT8: TOP/s)."
+        default_factory=dict,
+        description="Dense (non-sparse) peak tensor throughput per precision, TFLOP/s (INT8: TOP/s); empty "
+        "where no source publishes one (the device is then answered for memory only).",
     )
     price: Price | None = None
     aliases: tuple[str, ...] = ()
@@ -40,9 +47,20 @@ class Accelerator(BaseModel):
 
     @model_validator(mode="after")
     def _has_a_training_precision(self) -> Accelerator:
-        if not any(p in self.dense_tflops for p in (Precision.BF16, Precision.FP16, Precision.FP32)):
-            raise ValueError("dense_tflops needs at least one of bf16, fp16, fp32")
+        if self.dense_tflops and not any(
+            p in self.dense_tflops for p in (Precision.BF16, Precision.FP16, Precision.FP32)
+        ):
+            raise ValueError("dense_tflops needs at least one of bf16, fp16, fp32 (or leave it empty)")
         return self
+
+    @property
+    def has_dense_peak(self) -> bool:
+        """Whether a dense peak is published (without one, napkin answers memory fits only)."""
+        return (
+            Precision.BF16 in self.dense_tflops
+            or Precision.FP16 in self.dense_tflops
+            or (Precision.FP32 in self.dense_tflops)
+        )
 
     def peak_flops(self, precision: Precision) -> float | None:
         """Dense peak in FLOP/s for ``precision``, or None where the chip lacks it."""
@@ -50,8 +68,9 @@ class Accelerator(BaseModel):
         return None if tflops is None else tflops * 1e12
 
     def default_training_precision(self) -> Precision:
-        """bf16 where supported, else fp16 (T4, V100), else fp32."""
+        """bf16 where supported, else fp16 (T4, V100), else fp32; bf16 (the 2-byte storage format that
+        memory fits assume) on a device without a published dense peak."""
         for p in (Precision.BF16, Precision.FP16, Precision.FP32):
             if p in self.dense_tflops:
                 return p
-        raise AssertionError("unreachable: validated at construction")  # pragma: no cover
+        return Precision.BF16

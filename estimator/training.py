@@ -73,6 +73,8 @@ def training_precision(gpu: Accelerator, requested: Precision | None) -> tuple[P
     None → bf16, else fp16 (T4, V100), else fp32. bf16 and fp16 stand in for each other (both
     2-byte tensor math); any other precision must be supported, or EstimateError names those that are.
     """
+    if not gpu.has_dense_peak:
+        raise EstimateError(f"no published dense peak for {gpu.name}: napkin answers memory only")
     if requested is None:
         return gpu.default_training_precision(), None
     if requested not in TRAINING_PRECISIONS:

@@ -62,17 +62,26 @@ def test_derived_params_within_half_a_percent_of_official(preset: ModelArch) -> 
     assert derived == pytest.approx(preset.official_params, rel=TOTAL_TOLERANCE)
 
 
+# OpenAI counts gpt-oss's active parameters without the input embedding (a lookup, not a matmul):
+# model card, arXiv 2508.10925 Table 1 (116.83B total / 5.13B active; 20.91B / 3.61B).
+ACTIVE_WITHOUT_INPUT_EMBEDDING = {"gpt-oss-120b", "gpt-oss-20b"}
+
+
 @pytest.mark.parametrize("preset", [p for p in PRESETS if p.is_moe], ids=lambda p: p.key)
 def test_moe_active_params_match_official(preset: ModelArch) -> None:
     assert preset.official_active_params is not None, "a MoE preset must state its active count"
-    assert preset.active_param_count() == pytest.approx(preset.official_active_params, rel=ACTIVE_TOLERANCE)
+    active = preset.active_param_count()
+    if preset.key in ACTIVE_WITHOUT_INPUT_EMBEDDING:
+        active -= preset.vocab * preset.hidden
+    assert active == pytest.approx(preset.official_active_params, rel=ACTIVE_TOLERANCE)
     assert preset.active_param_count() < preset.param_count()
 
 
 @pytest.mark.parametrize("preset", [p for p in PRESETS if not p.is_moe], ids=lambda p: p.key)
 def test_dense_active_params_are_all_params(preset: ModelArch) -> None:
     assert preset.official_active_params is None
-    assert preset.active_param_count() == preset.param_count()
+    # A multimodal checkpoint's vision tower is stored but not run per text token.
+    assert preset.active_param_count() == preset.param_count() - preset.vision_params
 
 
 @pytest.mark.parametrize(
@@ -140,3 +149,84 @@ def test_falcon_7b_shares_one_norm_per_layer() -> None:
 )
 def test_common_spellings_are_aliases(alias: str, key: str) -> None:
     assert alias in BY_KEY[key].aliases
+
+
+# --- published pre-training token counts (issue #9, item 1) ----------------------------------------
+# key: (tokens, where published). Compared exactly: the preset must carry the published figure.
+TRAINING_TOKENS: dict[str, tuple[float, str]] = {
+    "llama-2-7b": (2.0e12, "arXiv 2307.09288"),
+    "llama-2-70b": (2.0e12, "arXiv 2307.09288"),
+    "llama-3-8b": (15e12, "Llama 3 model card"),
+    "llama-3.1-8b": (15e12, "Llama 3.1 model card"),
+    "llama-3.1-70b": (15e12, "Llama 3.1 model card"),
+    "llama-3.1-405b": (15.6e12, "arXiv 2407.21783"),
+    "llama-3.2-1b": (9e12, "Llama 3.2 model card"),
+    "llama-3.3-70b": (15e12, "Llama 3.3 model card"),
+    "qwen2.5-72b": (18e12, "arXiv 2412.15115"),
+    "qwen3-235b-a22b": (36e12, "arXiv 2505.09388"),
+    "gemma-7b": (6e12, "arXiv 2403.08295"),
+    "gemma-2-2b": (2e12, "arXiv 2408.00118"),
+    "gemma-2-9b": (8e12, "arXiv 2408.00118"),
+    "gemma-2-27b": (13e12, "arXiv 2408.00118"),
+    "gemma-3-1b": (2e12, "arXiv 2503.19786"),
+    "gemma-3-27b": (14e12, "arXiv 2503.19786"),
+    "phi-3-mini": (3.3e12, "arXiv 2404.14219"),
+    "phi-4": (9.8e12, "arXiv 2412.08905"),
+    "gpt-3-175b": (300e9, "arXiv 2005.14165"),
+    "bloom-176b": (366e9, "arXiv 2211.05100"),
+    "falcon-180b": (3.5e12, "arXiv 2311.16867"),
+    "deepseek-v3": (14.8e12, "arXiv 2412.19437"),
+    "deepseek-r1": (14.8e12, "arXiv 2412.19437 (R1 is post-trained from V3-Base)"),
+    "llama-4-maverick": (22e12, "Llama 4 model card"),
+}
+# Publishers that do not state a pre-training token count for these presets.
+UNPUBLISHED_TOKENS = {"mistral-7b", "mixtral-8x7b", "mistral-large-2", "gpt-oss-120b", "gpt-oss-20b"}
+
+
+@pytest.mark.parametrize(("key", "row"), TRAINING_TOKENS.items(), ids=list(TRAINING_TOKENS))
+def test_published_training_tokens(key: str, row: tuple[float, str]) -> None:
+    tokens, source = row
+    preset = BY_KEY[key]
+    assert preset.training_tokens == tokens
+    assert preset.training_tokens_source is not None
+    assert source.split(" (")[0] in preset.training_tokens_source
+
+
+@pytest.mark.parametrize("key", sorted(UNPUBLISHED_TOKENS))
+def test_no_token_count_where_none_is_published(key: str) -> None:
+    assert BY_KEY[key].training_tokens is None
+
+
+def test_every_token_count_names_its_source() -> None:
+    with_tokens = [p for p in PRESETS if p.training_tokens is not None]
+    assert len(with_tokens) >= 30
+    for preset in with_tokens:
+        assert preset.training_tokens_source is not None
+        assert len(preset.training_tokens_source) > 15, preset.key
+
+
+def test_a_token_count_without_its_source_is_refused() -> None:
+    table = {**BY_KEY["llama-2-7b"].model_dump(), "training_tokens_source": None}
+    with pytest.raises(ValueError, match="training_tokens and training_tokens_source go together"):
+        ModelArch.model_validate(table)
+
+
+@pytest.mark.parametrize(
+    ("key", "exact"),
+    [("gemma-3-1b", 999_885_952)],  # Gemma 3 1B safetensors: 999,885,952 (report: 302M + 698M)
+)
+def test_new_layout_features_reproduce_exact_counts(key: str, exact: int) -> None:
+    assert BY_KEY[key].param_count() == exact
+
+
+def test_gemma_3_caches_one_global_layer_in_six() -> None:
+    """5 local (1024-token window) layers per global one: at 32K context the KV cache is the 10 global
+    layers' full context plus 52 windows (Gemma 3 report, arXiv 2503.19786 §2.1)."""
+    g = BY_KEY["gemma-3-27b"]
+    per_token_layer = 2 * g.kv_heads * g.head_dim
+    assert g.kv_cache_bytes(32768, 1, 2) == per_token_layer * 2 * (10 * 32768 + 52 * 1024)
+
+
+def test_gpt_oss_stores_moe_weights_in_mxfp4() -> None:
+    assert "MXFP4" in BY_KEY["gpt-oss-120b"].source
+    assert BY_KEY["gpt-oss-120b"].sliding_window_layers == 18  # alternating 128-token windows

@@ -362,3 +362,14 @@ def test_a_repriced_fleet_is_priced_afresh() -> None:
     assert rows[0].price_per_gpu_hour == 0.01
     assert rows[0].cost_usd == pytest.approx(before[H100.key].gpu_hours * 0.01)
     assert {row.gpu: row for row in compare_fleet(FLEET, None, 1e24, 0.4)} == before
+
+
+def test_traincost_on_a_device_without_a_dense_peak_is_one_line() -> None:
+    """A memory-only catalog entry (Apple silicon) answers fits; traincost says why it cannot."""
+    from config.catalogs import HARDWARE_FILE, load_catalog_files
+
+    m2 = load_catalog_files([HARDWARE_FILE]).accelerators["m2-ultra"]
+    with pytest.raises(
+        EstimateError, match=r"^no published dense peak for Apple M2 Ultra .*: napkin answers memory only$"
+    ):
+        training_precision(m2, None)

@@ -490,6 +490,8 @@ def _is_default(accelerator: Accelerator, default: str) -> bool:
 
 def _training_tflops(accelerator: Accelerator) -> str:
     precision = accelerator.default_training_precision()
+    if precision not in accelerator.dense_tflops:
+        return "memory only"  # no published dense peak
     tflops = format_tflops(accelerator.dense_tflops[precision])
     return tflops if precision is Precision.BF16 else f"{tflops} {precision.value}"
 
