@@ -543,6 +543,7 @@ def test_comparison_rows_without_price_sort_after_priced_rows() -> None:
         name="Z",
         dtype=reply.result.dtype,
         peak_flops=1e15,
+        mfu=reply.result.mfu,
         gpu_hours=1.0,
         price_per_gpu_hour=None,
         cost_usd=None,
@@ -553,3 +554,15 @@ def test_comparison_rows_without_price_sort_after_priced_rows() -> None:
     lines = [line for line in table.splitlines() if line[:1] in {" ", "▸"} and "GPU-hours" not in line]
     assert "zz-cheap-hours" in lines[-1]
     assert "no price" in lines[-1]
+
+
+def test_comparison_leaves_out_unsuitable_rows_and_names_why() -> None:
+    """A row the estimator marked unsuitable is not ranked; one line per reason lists the chips."""
+    reply = samples.traincost_405b_15t_a100()
+    assert isinstance(reply.result, TrainCostResult)
+    rows = reply.result.comparison
+    consumer = rows[0].model_copy(update={"unsuitable": "consumer PCIe card without RDMA (x, 9 GPUs)"})
+    result = reply.result.model_copy(update={"comparison": [consumer, *rows[1:]]})
+    table = _preformatted_text(render_reply(Reply("traincost", result), command_text="x"))
+    assert all(consumer.gpu not in line for line in table.splitlines()[:-1])
+    assert table.splitlines()[-1] == f"Left out (consumer PCIe card without RDMA): {consumer.gpu}"
