@@ -79,7 +79,9 @@ def checked_job(job: TrainingJob) -> TrainingJob:
 
 
 class _Tokens(NamedTuple):
-    count: float
+    """How many tokens the run trains on, and where that figure comes from."""
+
+    amount: float
     basis: Literal["given", "published", "chinchilla"]
     source: str | None
 
@@ -212,7 +214,7 @@ def estimate_training(
     peak = gpu.dense_tflops[dtype] * 1e12
     mfu = run_mfu(gpu, dtype, defaults, job.mfu)
     tokens = _tokens(job, defaults)
-    flops = defaults.flops_factor * job.active_params * tokens.count
+    flops = defaults.flops_factor * job.active_params * tokens.amount
     gpu_hours = _gpu_hours(flops, peak, mfu)
     cluster = _cluster(job, gpu_hours, defaults)
     price, price_source = _price(job, gpu)
@@ -221,7 +223,7 @@ def estimate_training(
     texts = _Texts(
         params=format_count(job.params),
         active=format_count(job.active_params) if job.active_params != job.params else None,
-        tokens=format_count(tokens.count),
+        tokens=format_count(tokens.amount),
         price=None if price is None else f"{price:.2f}",
         tokens_from=tokens,
     )
@@ -230,7 +232,7 @@ def estimate_training(
         model=job.model,
         params=job.params,
         active_params=job.active_params,
-        tokens=tokens.count,
+        tokens=tokens.amount,
         tokens_assumed=job.tokens is None,
         tokens_basis=tokens.basis,
         tokens_source=tokens.source,
