@@ -14,11 +14,12 @@ from estimator.errors import EstimateError, refusal
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
+from estimator.quantities import format_count
 from estimator.results import FitsResult, TrainCostResult
 from estimator.serving import ServeJob, estimate_serving
 from estimator.serving_results import ServeCostResult
 from estimator.training import TrainingJob, estimate_training
-from estimator.vocabulary import COMMANDS, HELP_WORDS, CommandName, asks_to_share, is_command
+from estimator.vocabulary import COMMANDS, HELP_WORDS, SHARE_WORDS, CommandName, asks_to_share, is_command
 
 
 class UsageError(ValueError):
@@ -72,8 +73,11 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
     words = text.split()
     share = asks_to_share(words)
     if name == "help" or (words and words[0].lower() in HELP_WORDS):
-        topic = words[1].lower().lstrip("/") if name == "help" and len(words) > 1 else None
-        return Reply("help", help_topic(name if name != "help" else topic), share)
+        if name == "help":  # `help fits`: the topic is the first word that is not a help or share word
+            topic = next((w.lower().lstrip("/") for w in words if w.lower() not in HELP_WORDS | SHARE_WORDS), None)
+        else:  # `fits help`
+            topic = name
+        return Reply("help", help_topic(topic), share)
     if name == "gpus":
         listing = GpuListing(tuple(catalog.accelerators.values()), _default_gpu(catalog, defaults).key)
         return Reply("gpus", listing, share)
@@ -123,14 +127,26 @@ def _params(parsed: ParsedCommand, command: str) -> tuple[int, int, str | None]:
 
 def _traincost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> TrainCostResult:
     params, active, model = _params(parsed, "traincost")
+    if parsed.active is not None:
+        if parsed.model is not None:
+            raise GrammarError(f"`active=` is for a bare parameter count; {parsed.model.key} already has its own")
+        active = round(parsed.active)
+        if active > params:
+            raise GrammarError(
+                f"active={format_count(active)} exceeds the {format_count(params)} total: active parameters are "
+                "those used per token (MoE), at most the total"
+            )
     if parsed.num_gpus is not None and parsed.days is not None:
         raise GrammarError("give either gpus= (how many) or days= (a deadline), not both")
     gpu = parsed.gpu or _default_gpu(catalog, defaults)
+    preset = parsed.model
     job = TrainingJob(
         params=params,
         active_params=active,
         model=model,
         tokens=parsed.tokens,
+        published_tokens=None if preset is None else preset.training_tokens,
+        published_tokens_source=None if preset is None else preset.training_tokens_source,
         dtype=parsed.dtype,
         mfu=parsed.mfu,
         price=parsed.price,
@@ -203,11 +219,12 @@ HELP: dict[CommandName, str] = {
     "traincost": f"""\
 Usage: {USAGE["traincost"]}
   <params|model>  405B, 7e9, 350M, or a preset such as llama-3.1-405b (MoE presets use active params)
-  [tokens]        15T, 2e12; omitted → Chinchilla's ≈20 tokens per parameter
+  active=37B      active parameters per token of a custom mixture-of-experts (traincost 671B 14.8T active=37B)
+  [tokens]        15T, 2e12; omitted → the preset's published count, else Chinchilla's 20 per parameter
   [gpu]           a100, h100, mi300x, tpu-v5p… (see `gpus`); `8xh100` also sets gpus=8
   gpus=N          cluster size → wall-clock;  days=D  deadline → GPUs needed (30 days if neither)
-  mfu=0.4|40%     model FLOPs utilisation;  price=2.5  USD per GPU-hour (default: catalog price)
-  dtype=bf16      tensor precision: bf16 (default), fp16, fp8 where supported
+  mfu=0.4|40%     model FLOPs utilisation of the dtype's peak;  price=2.5  USD per GPU-hour (default: catalog)
+  dtype=bf16      tensor precision: bf16 (default), fp16, fp8 where supported (fp8: 1.3× the bf16 throughput)
 Formula: C = 6·N·D FLOPs; GPU-hours = C / (dense peak × MFU) / 3600; cost = GPU-hours × price.""",
     "fits": f"""\
 Usage: {USAGE["fits"]}

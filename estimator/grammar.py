@@ -38,7 +38,7 @@ MAX_GPUS = 10_000_000
 
 USAGE: dict[CommandName, str] = {
     "traincost": "traincost <params|model> [tokens] [gpu] [gpus=N | days=D] [mfu=0.4] [price=2.5] "
-    "[dtype=bf16|fp16|fp8] [share]   e.g. traincost 405B 15T a100",
+    "[dtype=bf16|fp16|fp8] [active=37B] [share]   e.g. traincost 405B 15T a100",
     "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
     "[zero=0-3] [offload=none|optimizer|full] [ctx=4096] [batch=1] [optimizer=adamw|adamw-8bit|sgd|adafactor] "
     "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [share]   e.g. fits 20B",
@@ -72,7 +72,7 @@ _GPU_COUNT_RE = re.compile(r"^(\d{1,8})\s*[x×*]\s*(.+)$", re.IGNORECASE)
 HUB_ID_RE = re.compile(
     r"^(?P<repo>[A-Za-z0-9][\w.-]{0,95}/(?=[\w.-]*[A-Za-z])[\w.-]{1,96})(?:@(?P<revision>[\w.][\w./-]{0,199}))?$"
 )
-_TRAINCOST_KEYS = frozenset({"gpus", "mfu", "price", "dtype", "days", "tokens", "params", "gpu", "model"})
+_TRAINCOST_KEYS = frozenset({"gpus", "mfu", "price", "dtype", "days", "tokens", "params", "active", "gpu", "model"})
 _FITS_KEYS = frozenset(
     {
         "gpus",
@@ -114,6 +114,7 @@ class ParsedCommand:
     """What the words of one command said, before defaults are applied."""
 
     params: float | None = None
+    active: float | None = None
     model: ModelArch | None = None
     tokens: float | None = None
     gpu: Accelerator | None = None
@@ -167,8 +168,26 @@ def _gpus(cmd: ParsedCommand, raw: str) -> None:
     cmd.num_gpus = int(_bounded(parse_int(raw), 1, MAX_GPUS, "gpus", raw))
 
 
+def _percentage(raw: str, key: str) -> float:
+    """``40%`` or ``0.4``; a bare number above 1 could be either reading, so it is refused, naming both."""
+    value = parse_fraction(raw)
+    if value is not None and value > 1 and not raw.strip().endswith("%"):
+        shown = raw.strip()
+        return _ambiguous(key, shown, value)
+    return _bounded(value, 0.01, 1.0, key, raw)
+
+
+def _ambiguous(key: str, shown: str, value: float) -> float:
+    fraction = f"{value / 100:.6g}"
+    raise GrammarError(
+        f"`{key}={shown}` is ambiguous: write `{key}={shown}%` (a percentage) or `{key}={fraction}` (a fraction)"
+        if value <= 100
+        else f"`{key}={shown}` is above 100%: write a percentage like `{key}=40%` or a fraction like `{key}=0.4`"
+    )
+
+
 def _mfu(cmd: ParsedCommand, raw: str) -> None:
-    cmd.mfu = _bounded(parse_fraction(raw), 0.01, 1.0, "mfu", raw)
+    cmd.mfu = _percentage(raw, "mfu")
 
 
 def _price(cmd: ParsedCommand, raw: str) -> None:
@@ -193,6 +212,10 @@ def _tokens(cmd: ParsedCommand, raw: str) -> None:
 
 def _params(cmd: ParsedCommand, raw: str) -> None:
     cmd.params = _bounded(parse_count(raw), 1e3, MAX_PARAMS, "params", raw)
+
+
+def _active(cmd: ParsedCommand, raw: str) -> None:
+    cmd.active = _bounded(parse_count(raw), 1e3, MAX_PARAMS, "active params", raw)
 
 
 def _mode(cmd: ParsedCommand, raw: str) -> None:
@@ -280,6 +303,7 @@ _OPTIONS: dict[str, Callable[[ParsedCommand, str], None]] = {
     "days": _days,
     "tokens": _tokens,
     "params": _params,
+    "active": _active,
     "mode": _mode,
     "zero": _zero,
     "offload": _offload,

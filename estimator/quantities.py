@@ -53,16 +53,15 @@ def parse_bytes(text: str) -> int | None:
 
 
 def parse_fraction(text: str) -> float | None:
-    """``40%`` or ``0.4`` → 0.4; a bare number above 1 (up to 100) is read as a percentage."""
+    """``40%`` → 0.4; ``0.4`` → 0.4; a bare ``1.5`` → 1.5 (the caller decides what a bare number above 1
+    means: it could be a percentage or a mistyped fraction)."""
     match = _FRACTION_RE.match(text.strip())
     if not match:
         return None
     value = _number(match.group(1))
     if value is None:
         return None
-    if match.group(2) or 1 < value <= 100:
-        value /= 100
-    return value
+    return value / 100 if match.group(2) else value
 
 
 def parse_money(text: str) -> float | None:
@@ -137,20 +136,18 @@ def format_bytes(value: float, binary: bool = False) -> str:
 
 
 def format_usd(value: float) -> str:
-    """1.46e8 → ``$146M``; 12_345 → ``$12.3k``; 7.56 → ``$7.56``."""
-    if abs(value) < 1000:
-        return f"${value:,.2f}"
+    """1.46e8 → ``$146M``; 12_345 → ``$12.3k``; 123.45 → ``$123``; 7.56 → ``$7.56`` (3 significant digits,
+    the one rule for money, hours and tonnes)."""
     return f"${format_count(value)}"
 
 
 def format_days(days: float) -> str:
-    """A wall-clock span: ``5.2 hours``, ``37 days``, ``2.1 years``."""
+    """A wall-clock span to 3 significant digits: ``5.24 hours``, ``37.2 days``, ``2.12 years``."""
     if days < 1:
-        hours = days * 24
-        return f"{hours:.2g} hours" if hours < 10 else f"{hours:.0f} hours"
+        return f"{format_count(days * 24)} hours"
     if days < 365.25 * 2:
-        return f"{days:.2g} days" if days < 10 else f"{days:,.0f} days"
-    return f"{days / 365.25:,.1f} years"
+        return f"{format_count(days)} days"
+    return f"{format_count(days / 365.25)} years"
 
 
 def format_percent(fraction: float) -> str:

@@ -21,10 +21,16 @@ class GpuCostRow(BaseModel):
     name: str
     dtype: Precision
     peak_flops: float
+    mfu: float = Field(description="Utilisation of this device's `dtype` peak the row assumes.")
     gpu_hours: float
     price_per_gpu_hour: float | None
     cost_usd: float | None
     price_source: str | None
+    unsuitable: str | None = Field(
+        default=None,
+        description="Why this device cannot run the job as sized (no multi-node interconnect, model states "
+        "that do not fit even fully sharded); None when it can.",
+    )
 
 
 class TrainCostResult(BaseModel):
@@ -36,7 +42,11 @@ class TrainCostResult(BaseModel):
     params: int
     active_params: int
     tokens: float
-    tokens_assumed: bool = Field(description="True when tokens were not given (≈20 tokens/param).")
+    tokens_assumed: bool = Field(description="True when tokens were not given (published or Chinchilla).")
+    tokens_basis: Literal["given", "published", "chinchilla"] = Field(
+        description="Where `tokens` comes from: the command, the preset's published figure, or 20 per parameter."
+    )
+    tokens_source: str | None = Field(description="The publication of a published token count; else None.")
     flops_factor: float
     flops: float
     gpu: str
@@ -51,8 +61,8 @@ class TrainCostResult(BaseModel):
     num_gpus: int
     num_gpus_reason: Literal["given", "deadline", "default_deadline"]
     wall_clock_days: float
-    energy_kwh: float
-    co2_tonnes: float
+    energy_kwh: float | None = Field(description="None (unknown) where the device's board power is unpublished.")
+    co2_tonnes: float | None = Field(description="None (unknown) where energy is unknown.")
     formula: str
     assumptions: list[str]
     comparison: list[GpuCostRow] = Field(description="Same job on every catalog GPU, cheapest first.")

@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from estimator.defaults import Defaults
 from estimator.errors import EstimateError, refusal
 from estimator.hardware import Accelerator
+from estimator.memory import OPTIMIZERS
 from estimator.precision import Precision
-from estimator.quantities import format_count, format_flops, format_percent, format_usd
+from estimator.quantities import format_bytes, format_count, format_flops, format_percent, format_usd
 from estimator.results import GpuCostRow, TrainCostResult
 
 SECONDS_PER_HOUR = 3600
@@ -20,6 +21,10 @@ HOURS_PER_DAY = 24
 # Precisions a training run's matmuls can use; int8/int4 are storage formats for inference.
 TRAINING_PRECISIONS = (Precision.BF16, Precision.FP16, Precision.FP8, Precision.FP4, Precision.TF32, Precision.FP32)
 _SIXTEEN_BIT = (Precision.BF16, Precision.FP16)
+# Sub-16-bit training precisions: modelled as a measured speed-up over the 16-bit run, not MFU on their peak.
+_LOW_PRECISION = (Precision.FP8, Precision.FP4)
+# Model states of mixed-precision AdamW (ZeRO §3.1): what a fully sharded (ZeRO-3) layout splits over every GPU.
+_MODEL_STATE_BYTES = OPTIMIZERS["adamw"].bytes_per_param
 
 
 class TrainingJob(BaseModel):
@@ -35,6 +40,8 @@ class TrainingJob(BaseModel):
     active_params: int = Field(gt=0, description="Parameters used per token; at most `params` (MoE).")
     model: str | None = None
     tokens: float | None = Field(default=None, gt=0)
+    published_tokens: float | None = Field(default=None, gt=0, description="A preset's published training tokens.")
+    published_tokens_source: str | None = Field(default=None, min_length=1)
     dtype: Precision | None = None
     mfu: float | None = Field(default=None, gt=0, le=1)
     price: float | None = Field(default=None, ge=0, description="USD per GPU-hour.")
@@ -47,6 +54,8 @@ _OUT_OF_RANGE = {
     "params": "the parameter count must be positive (got {input})",
     "active_params": "active parameters must be positive and at most the total",
     "tokens": "the token count must be positive",
+    "published_tokens": "a preset's published token count must be positive",
+    "published_tokens_source": "a preset's published token count needs its source",
     "mfu": "mfu= must be between 0 and 100% (got {input})",
     "price": "price= must be a non-negative USD amount per GPU-hour",
     "num_gpus": "gpus= must be at least 1 (got {input})",
@@ -64,7 +73,38 @@ def checked_job(job: TrainingJob) -> TrainingJob:
         raise EstimateError(_OUT_OF_RANGE["active_params"])
     if job.num_gpus is not None and job.days is not None:
         raise EstimateError("give either gpus= (how many) or days= (a deadline), not both")
+    if (job.published_tokens is None) != (job.published_tokens_source is None):
+        raise EstimateError(_OUT_OF_RANGE["published_tokens_source"])
     return job
+
+
+class _Tokens(NamedTuple):
+    """How many tokens the run trains on, and where that figure comes from."""
+
+    amount: float
+    basis: Literal["given", "published", "chinchilla"]
+    source: str | None
+
+
+def _tokens(job: TrainingJob, defaults: Defaults) -> _Tokens:
+    """Tokens given, else the preset's published count, else Chinchilla's 20 per (total) parameter."""
+    if job.tokens is not None:
+        return _Tokens(job.tokens, "given", None)
+    if job.published_tokens is not None:
+        return _Tokens(job.published_tokens, "published", job.published_tokens_source)
+    return _Tokens(defaults.tokens_per_param * job.params, "chinchilla", None)
+
+
+def run_mfu(gpu: Accelerator, dtype: Precision, defaults: Defaults, given: float | None) -> float:
+    """Utilisation of ``gpu``'s ``dtype`` peak: ``given`` as typed, else the default MFU; for fp8/fp4 the
+    default is the 16-bit MFU × the measured fp8 speed-up, re-expressed against the low-precision peak
+    (40% × 1.3 × 989/1979 ≈ 26% on an H100), so a run is never priced at the 16-bit MFU of the fp8 peak."""
+    if given is not None:
+        return given
+    sixteen = gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16)
+    if dtype in _LOW_PRECISION and sixteen is not None:
+        return min(1.0, defaults.mfu * defaults.fp8_speedup * sixteen / gpu.dense_tflops[dtype])
+    return defaults.mfu
 
 
 def training_precision(gpu: Accelerator, requested: Precision | None) -> tuple[Precision, str | None]:
@@ -99,18 +139,17 @@ def _gpu_hours(flops: float, peak_flops: float, mfu: float) -> float:
     return flops / (peak_flops * mfu) / SECONDS_PER_HOUR
 
 
-def compare_fleet(
-    fleet: Sequence[Accelerator], requested: Precision | None, flops: float, mfu: float
-) -> list[GpuCostRow]:
-    """The job on every accelerator that can train at the requested precision: priced rows first,
-    cheapest first, then unpriced rows by GPU-hours (ties in fleet order)."""
+def compare_fleet(fleet: Sequence[Accelerator], job: TrainingJob, flops: float, defaults: Defaults) -> list[GpuCostRow]:
+    """The job on every accelerator that can train at the requested precision: suitable rows first
+    (priced cheapest first, then unpriced by GPU-hours), then those that cannot run it as sized."""
     rows: list[GpuCostRow] = []
     for gpu in fleet:
         try:
-            dtype, _ = training_precision(gpu, requested)
+            dtype, _ = training_precision(gpu, job.dtype)
         except EstimateError:
             continue
         peak = gpu.dense_tflops[dtype] * 1e12
+        mfu = run_mfu(gpu, dtype, defaults, job.mfu)
         hours = _gpu_hours(flops, peak, mfu)
         price = gpu.price
         rows.append(
@@ -119,17 +158,46 @@ def compare_fleet(
                 name=gpu.name,
                 dtype=dtype,
                 peak_flops=peak,
+                mfu=mfu,
                 gpu_hours=hours,
                 price_per_gpu_hour=None if price is None else price.usd_per_hour,
                 cost_usd=None if price is None else hours * price.usd_per_hour,
                 price_source=None if price is None else f"{price.provider}, {price.as_of}",
+                unsuitable=unsuitable(gpu, job, _cluster(job, hours, defaults).num_gpus, defaults),
             )
         )
     return sorted(rows, key=_cheapest_first)  # stable: ties keep fleet order
 
 
-def _cheapest_first(row: GpuCostRow) -> tuple[bool, float, float]:
-    return row.cost_usd is None, row.cost_usd or 0.0, row.gpu_hours
+def is_consumer_card(gpu: Accelerator) -> bool:
+    """GeForce cards: PCIe only, no GPUDirect RDMA, and licensed for no data-centre deployment."""
+    return "geforce" in gpu.name.lower()
+
+
+def unsuitable(gpu: Accelerator, job: TrainingJob, num_gpus: int, defaults: Defaults) -> str | None:
+    """Why ``num_gpus`` of ``gpu`` cannot run ``job``, or None.
+
+    Two checks: a job beyond one node needs data-centre networking (consumer cards have none); and the
+    most sharded layout napkin accepts (ZeRO-3 over every GPU) must leave each GPU a share of the
+    16 bytes/param model states that fits its memory.
+    """
+    if num_gpus > defaults.node_size and is_consumer_card(gpu):
+        return (
+            f"consumer PCIe card without NVLink or RDMA networking for a multi-node job ({gpu.name}, "
+            f"{num_gpus:,} GPUs in {defaults.node_size}-GPU nodes)"
+        )
+    share = _MODEL_STATE_BYTES * job.params / num_gpus
+    if share > gpu.memory_bytes:
+        return (
+            f"model states do not fit even fully sharded (ZeRO-3 over {num_gpus:,} GPUs: "
+            f"{format_bytes(share)} per GPU at 16 bytes/param, more than {gpu.name}'s "
+            f"{format_bytes(gpu.memory_bytes)})"
+        )
+    return None
+
+
+def _cheapest_first(row: GpuCostRow) -> tuple[bool, bool, float, float]:
+    return row.unsuitable is not None, row.cost_usd is None, row.cost_usd or 0.0, row.gpu_hours
 
 
 def estimate_training(
@@ -137,32 +205,37 @@ def estimate_training(
 ) -> TrainCostResult:
     """FLOPs, GPU-hours, GPUs and wall-clock, cost, energy and CO₂ of ``job`` on ``gpu``.
 
-    C = flops_factor·N_active·D (Kaplan); GPU-hours = C / (dense peak × MFU) / 3600; wall-clock
-    assumes ideal scaling; energy = GPU-hours × TDP × PUE; CO₂ = energy × grid intensity.
+    C = flops_factor·N_active·D (Kaplan); D given, else published, else 20·N; GPU-hours = C / (dense
+    peak × MFU) / 3600 (fp8: see ``run_mfu``); wall-clock assumes ideal scaling; energy = GPU-hours ×
+    TDP × PUE (None where TDP is unpublished); CO₂ = energy × grid intensity.
     """
     job = checked_job(job)
     dtype, precision_note = training_precision(gpu, job.dtype)
     peak = gpu.dense_tflops[dtype] * 1e12
-    mfu = defaults.mfu if job.mfu is None else job.mfu
-    tokens = defaults.tokens_per_param * job.params if job.tokens is None else job.tokens
-    flops = defaults.flops_factor * job.active_params * tokens
+    mfu = run_mfu(gpu, dtype, defaults, job.mfu)
+    tokens = _tokens(job, defaults)
+    flops = defaults.flops_factor * job.active_params * tokens.amount
     gpu_hours = _gpu_hours(flops, peak, mfu)
     cluster = _cluster(job, gpu_hours, defaults)
     price, price_source = _price(job, gpu)
     cost = None if price is None else gpu_hours * price
-    energy = 0.0 if gpu.tdp_watts is None else gpu_hours * gpu.tdp_watts / 1000 * defaults.pue
+    energy = None if gpu.tdp_watts is None else gpu_hours * gpu.tdp_watts / 1000 * defaults.pue
     texts = _Texts(
         params=format_count(job.params),
         active=format_count(job.active_params) if job.active_params != job.params else None,
-        tokens=format_count(tokens),
+        tokens=format_count(tokens.amount),
         price=None if price is None else f"{price:.2f}",
+        tokens_from=tokens,
     )
+    warning = unsuitable(gpu, job, cluster.num_gpus, defaults)
     return TrainCostResult(
         model=job.model,
         params=job.params,
         active_params=job.active_params,
-        tokens=tokens,
+        tokens=tokens.amount,
         tokens_assumed=job.tokens is None,
+        tokens_basis=tokens.basis,
+        tokens_source=tokens.source,
         flops_factor=defaults.flops_factor,
         flops=flops,
         gpu=gpu.key,
@@ -178,12 +251,23 @@ def estimate_training(
         num_gpus_reason=cluster.reason,
         wall_clock_days=gpu_hours / cluster.num_gpus / HOURS_PER_DAY,
         energy_kwh=energy,
-        co2_tonnes=energy * defaults.grid_kg_co2_per_kwh / 1000,
+        co2_tonnes=None if energy is None else energy * defaults.grid_kg_co2_per_kwh / 1000,
         formula=_formula(texts, defaults, flops=flops, peak=peak, mfu=mfu, gpu_hours=gpu_hours, cost=cost),
-        assumptions=_assumptions(
-            job, gpu, defaults, texts, dtype=dtype, note=precision_note, mfu=mfu, cluster=cluster, source=price_source
-        ),
-        comparison=compare_fleet(fleet, job.dtype, flops, mfu),
+        assumptions=[
+            *_assumptions(
+                job,
+                gpu,
+                defaults,
+                texts,
+                dtype=dtype,
+                note=precision_note,
+                mfu=mfu,
+                cluster=cluster,
+                source=price_source,
+            ),
+            *([] if warning is None else [f"Not a workable cluster: {warning}"]),
+        ],
+        comparison=compare_fleet(fleet, job, flops, defaults),
     )
 
 
@@ -235,6 +319,7 @@ class _Texts(NamedTuple):
     active: str | None  # MoE only
     tokens: str
     price: str | None  # USD per GPU-hour, 2 decimals
+    tokens_from: _Tokens
 
 
 def _assumptions(
@@ -281,20 +366,45 @@ def _compute_assumptions(
         lines.append(
             f"Mixture of experts: compute counts the {texts.active} parameters active per token, not all {texts.params}"
         )
-    if job.tokens is None:
-        line = (
-            f"Tokens not given: {defaults.tokens_per_param:g} per parameter × {texts.params} = "
-            f"{texts.tokens} (Chinchilla's compute-optimal ratio, Hoffmann et al. 2022, arXiv 2203.15556)"
-        )
-        if texts.active is not None:
-            line += "; for MoE napkin applies it to total parameters (DeepSeek-V3: 14.8T tokens for 671B)"
-        lines.append(line)
-    lines.append(defaults.mfu_source if job.mfu is None else f"MFU {format_percent(mfu)} (given)")
+    lines.append(_tokens_assumption(texts, defaults))
+    lines.append(_mfu_assumption(gpu, dtype, defaults, job.mfu, mfu))
     tflops = gpu.dense_tflops[dtype]
     lines.append(f"{dtype} dense peak of {gpu.name}: {tflops:g} TFLOP/s (no sparsity)")
     if note:
         lines.append(note)
     return lines
+
+
+def _tokens_assumption(texts: _Texts, defaults: Defaults) -> str:
+    """Where the token count comes from."""
+    basis, source = texts.tokens_from.basis, texts.tokens_from.source
+    if basis == "given":
+        return f"{texts.tokens} training tokens (given)"
+    if basis == "published":
+        return f"{texts.tokens} training tokens, as published: {source} (give a token count to price another run)"
+    line = (
+        f"Tokens not given and none published: {defaults.tokens_per_param:g} per parameter × {texts.params} = "
+        f"{texts.tokens} (Chinchilla's compute-optimal ratio, Hoffmann et al. 2022, arXiv 2203.15556)"
+    )
+    if texts.active is not None:
+        line += "; for MoE napkin applies it to total parameters (DeepSeek-V3: 14.8T tokens for 671B)"
+    return line
+
+
+def _mfu_assumption(gpu: Accelerator, dtype: Precision, defaults: Defaults, given: float | None, mfu: float) -> str:
+    """What the MFU is and why; fp8/fp4 by default: the measured speed-up over bf16."""
+    if given is not None:
+        return f"MFU {format_percent(mfu)} of the {dtype} peak (given)"
+    if dtype in _LOW_PRECISION and mfu != defaults.mfu:
+        sixteen = gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16) or 0.0
+        line = (
+            f"MFU {format_percent(mfu)} of the {dtype} peak = {format_percent(defaults.mfu)} of the "
+            f"{sixteen:g} TFLOP/s 16-bit peak × {defaults.fp8_speedup:g}: {defaults.fp8_speedup_source}"
+        )
+        if dtype == Precision.FP4:
+            line += "; fp4 gets the fp8 speed-up (no end-to-end fp4 pre-training speed-up is published)"
+        return line
+    return defaults.mfu_source
 
 
 def _cluster_assumptions(job: TrainingJob, defaults: Defaults, cluster: _Cluster) -> list[str]:
@@ -323,11 +433,12 @@ def _cost_assumptions(gpu: Accelerator, defaults: Defaults, texts: _Texts, sourc
         reference = f" ({gpu.price.source})" if gpu.price is not None else ""
         lines.append(f"Price ${texts.price}/GPU-h: {source}{reference}")
     if gpu.tdp_watts is None:
-        lines.append(f"{gpu.name} has no published board power: energy and CO₂ not estimated (shown as 0)")
+        lines.append(f"{gpu.name} has no published board power: energy and CO₂ unknown (null in JSON)")
     else:
         lines.append(
             f"Energy = GPU-hours × {gpu.tdp_watts:g} W board power × PUE {defaults.pue:g} (host CPUs, "
             f"network and storage not counted); CO₂ at {defaults.grid_kg_co2_per_kwh:g} kg/kWh "
-            "(location-based grid average)"
+            "(location-based grid average). Model cards that fold PUE into the per-GPU power (Llama 3.1: "
+            "700 W 'adjusted for power usage efficiency') correspond to PUE 1.0"
         )
     return lines

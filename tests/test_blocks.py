@@ -214,7 +214,11 @@ def test_traincost_comparison_is_cheapest_first_with_proportional_bars() -> None
         # bar length ∝ cost, to the nearest eighth of a cell (the dearest shown is A100's)
         assert _bar_eighths(row) == pytest.approx(cost / max(costs) * 160, abs=0.5)
     assert rows[-1].startswith("▸ a100-80gb-sxm")
-    assert f"… {len(catalog().accelerators) - 8} more" in table
+    answer = reply("traincost", "405B 15T a100")
+    assert isinstance(answer.result, TrainCostResult)
+    left_out = sum(1 for row in answer.result.comparison if row.unsuitable)
+    assert left_out == 2  # the two GeForce cards in the pinned catalog (rtx-4090, rtx-3090)
+    assert f"… {len(catalog().accelerators) - 8 - left_out} more" in table
 
 
 def _cost(gpu: str) -> float:
@@ -236,7 +240,11 @@ def test_traincost_comparison_keeps_the_chosen_gpu_when_it_is_not_among_the_chea
     rows = [line for line in table.splitlines() if "$" in line or "no price" in line]
     assert len(rows) == 8
     assert rows[-1].startswith("▸ v100-32gb")
-    assert f"… {len(catalog().accelerators) - 8} more" in table
+    answer = reply("traincost", "405B 15T a100")
+    assert isinstance(answer.result, TrainCostResult)
+    left_out = sum(1 for row in answer.result.comparison if row.unsuitable)
+    assert left_out == 2  # the two GeForce cards in the pinned catalog (rtx-4090, rtx-3090)
+    assert f"… {len(catalog().accelerators) - 8 - left_out} more" in table
 
 
 def test_traincost_without_price_says_how_to_give_one() -> None:
@@ -513,6 +521,7 @@ def test_comparison_rows_without_price_sort_after_priced_rows() -> None:
         name="Z",
         dtype=answer.result.dtype,
         peak_flops=1e15,
+        mfu=answer.result.mfu,
         gpu_hours=1.0,
         price_per_gpu_hour=None,
         cost_usd=None,
@@ -523,3 +532,17 @@ def test_comparison_rows_without_price_sort_after_priced_rows() -> None:
     lines = [line for line in table.splitlines() if line[:1] in {" ", "▸"} and "GPU-hours" not in line]
     assert "zz-cheap-hours" in lines[-1]
     assert "no price" in lines[-1]
+
+
+def test_comparison_leaves_out_unsuitable_rows_and_names_why() -> None:
+    """A row the estimator marked unsuitable is not ranked; one line per reason lists the chips."""
+    answer = reply("traincost", "405B 15T a100")
+    assert isinstance(answer.result, TrainCostResult)
+    rows = answer.result.comparison
+    assert rows[0].unsuitable is None
+    marked = rows[0].model_copy(update={"unsuitable": "made-up reason (x, 9 GPUs)"})
+    result = answer.result.model_copy(update={"comparison": [marked, *rows[1:]]})
+    lines = _preformatted_text(render_reply(Reply("traincost", result), command_text="x")).splitlines()
+    left_out = [line for line in lines if line.startswith("Left out")]
+    assert all(marked.gpu not in line for line in lines if line not in left_out)
+    assert f"Left out (made-up reason): {marked.gpu}" in left_out

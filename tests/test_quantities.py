@@ -65,7 +65,8 @@ def test_memory_sizes_distinguish_decimal_and_binary() -> None:
 def test_fractions_accept_decimal_and_percent() -> None:
     assert parse_fraction("40%") == pytest.approx(0.4)
     assert parse_fraction("0.4") == pytest.approx(0.4)
-    assert parse_fraction("38.5") == pytest.approx(0.385)  # a bare number above 1 reads as a percentage
+    assert parse_fraction("38.5%") == pytest.approx(0.385)
+    assert parse_fraction("1.5") == 1.5  # a bare number is returned as typed: the grammar refuses it as ambiguous
     assert parse_fraction("forty") is None
 
 
@@ -90,9 +91,11 @@ def test_formatting_reads_like_a_person_wrote_it() -> None:
     assert format_bytes(80 * 2**30, binary=True) == "80.0 GiB"
     assert format_usd(1.4595e8) == "$146M"
     assert format_usd(7.56) == "$7.56"
+    # One rule for money, hours and tonnes: 3 significant digits, trailing zeros dropped.
+    assert format_usd(123.456) == "$123"
     assert format_days(0.25) == "6 hours"
-    assert format_days(37.4) == "37 days"
-    assert format_days(800) == "2.2 years"
+    assert format_days(37.44) == "37.4 days"
+    assert format_days(800) == "2.19 years"
     assert format_percent(0.385) == "38.5%"
 
 

@@ -235,11 +235,12 @@ def test_co2_against_the_llama_3_1_model_card() -> None:
     assert result.co2_tonnes == pytest.approx(8930, rel=0.04)
 
 
-def test_unpublished_tdp_reports_zero_energy_and_says_so() -> None:
+def test_unpublished_tdp_leaves_energy_unknown_and_says_so() -> None:
+    """Issue #9 item 9: unknown is None (null in JSON), never 0."""
     result = _estimate(_job(7e9, 1e12), TPU)
-    assert result.energy_kwh == 0.0
-    assert result.co2_tonnes == 0.0
-    assert any("no published board power" in line for line in result.assumptions)
+    assert result.energy_kwh is None
+    assert result.co2_tonnes is None
+    assert any("no published board power: energy and CO₂ unknown" in line for line in result.assumptions)
 
 
 def test_given_gpus_set_the_wall_clock() -> None:
@@ -317,7 +318,7 @@ def test_comparison_with_fp8_keeps_only_fp8_gpus() -> None:
 def test_assumptions_name_mfu_precision_scaling_and_price() -> None:
     result = _estimate(_job(70e9, 2e12, mfu=0.35))
     text = "\n".join(result.assumptions)
-    assert "MFU 35% (given)" in text
+    assert "MFU 35% of the bf16 peak (given)" in text
     assert "bf16 dense peak" in text
     assert "Kaplan" in text
     assert "Ideal linear scaling" in text
@@ -354,14 +355,15 @@ def test_comparison_rows_are_the_per_gpu_arithmetic() -> None:
 
 
 def test_a_repriced_fleet_is_priced_afresh() -> None:
-    before = {row.gpu: row for row in compare_fleet(FLEET, None, 1e24, 0.4)}
+    job = _job(7e9, 1e12)
+    before = {row.gpu: row for row in compare_fleet(FLEET, job, 1e24, DEFAULTS)}
     assert H100.price is not None
     repriced = H100.model_copy(update={"price": H100.price.model_copy(update={"usd_per_hour": 0.01})})
-    rows = compare_fleet(tuple(repriced if gpu is H100 else gpu for gpu in FLEET), None, 1e24, 0.4)
+    rows = compare_fleet(tuple(repriced if gpu is H100 else gpu for gpu in FLEET), job, 1e24, DEFAULTS)
     assert rows[0].gpu == H100.key
     assert rows[0].price_per_gpu_hour == 0.01
     assert rows[0].cost_usd == pytest.approx(before[H100.key].gpu_hours * 0.01)
-    assert {row.gpu: row for row in compare_fleet(FLEET, None, 1e24, 0.4)} == before
+    assert {row.gpu: row for row in compare_fleet(FLEET, job, 1e24, DEFAULTS)} == before
 
 
 def test_traincost_on_a_device_without_a_dense_peak_is_one_line() -> None:

@@ -29,7 +29,15 @@ from bot.render.formatting import (
 from estimator.commands import GpuListing, HelpTopic, ModelListing, Reply, UsageError
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
-from estimator.quantities import format_bytes, format_count, format_days, format_flops, format_rate, format_usd
+from estimator.quantities import (
+    format_bytes,
+    format_count,
+    format_days,
+    format_flops,
+    format_percent,
+    format_rate,
+    format_usd,
+)
 from estimator.results import FitsResult, GpuCostRow, MemoryBreakdown, Scenario, TrainCostResult, Verdict
 from estimator.serving_results import ServeCostResult
 from estimator.vocabulary import CommandName, is_command
@@ -298,15 +306,18 @@ def _assumption_lines(assumptions: Iterable[str]) -> list[str]:
 
 def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
     params, tokens = format_count(r.params), format_count(r.tokens)
-    subject = r.model if r.model else f"{params} params × {tokens} tokens"
+    subject = f"{r.model} × {tokens} tokens" if r.model else f"{params} params × {tokens} tokens"
     moe = r.active_params != r.params
     counted = f"{format_count(r.active_params)} active params" if moe else f"{params} params"
     compute = f"*Compute*\n{format_flops(r.flops)}\n{r.flops_factor:g} × {counted} × {tokens} tokens"
-    if r.tokens_assumed:
+    if r.tokens_basis == "published":
+        compute += "\n_tokens: published (see assumptions)_"
+    elif r.tokens_basis == "chinchilla":
         compute += f"\n_tokens assumed: {r.tokens / r.params:.3g} per param (Chinchilla)_"
     achieved = format_rate(r.peak_flops * r.mfu)
     throughput = (
-        f"*Throughput per GPU*\n{format_rate(r.peak_flops)} {r.dtype} dense peak\n× {r.mfu:.0%} MFU = {achieved}"
+        f"*Throughput per GPU*\n{format_rate(r.peak_flops)} {r.dtype} dense peak\n"
+        f"× {format_percent(r.mfu)} MFU = {achieved}"
     )
     hours = f"*GPU-hours*\n{format_count(r.gpu_hours)}\non {escape_mrkdwn(r.gpu_name)}"
     sizing = {
@@ -319,11 +330,11 @@ def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
         source = f" ({escape_mrkdwn(r.price_source)})" if r.price_source else ""
         cost = f"*Cost*\n{format_usd(r.cost_usd)}\nat {format_price(r.price_per_gpu_hour)}{source}"
     else:
-        cost = "*Cost*\nno catalog price\nadd `price=2.5` (USD per GPU-hour)"
+        cost = "*Cost*\nunknown: no catalog price\nadd `price=2.5` (USD per GPU-hour)"
     energy = (
         f"*Energy*\n{format_energy(r.energy_kwh)}\n{format_co2(r.co2_tonnes)}"
-        if r.energy_kwh > 0
-        else "*Energy*\nunknown (no published board power)"
+        if r.energy_kwh is not None and r.co2_tonnes is not None
+        else "*Energy*\nunknown (no published board power)\nCO₂ unknown"
     )
     blocks: list[Block] = [
         _header(f"Training cost: {subject} on {r.gpu_name}"),
@@ -341,17 +352,20 @@ def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
 
 
 def _comparison_lines(r: TrainCostResult) -> list[str]:
-    priced = sorted((row for row in r.comparison if row.cost_usd is not None), key=_row_cost)
-    unpriced = sorted((row for row in r.comparison if row.cost_usd is None), key=lambda row: row.gpu_hours)
+    suitable = [row for row in r.comparison if row.unsuitable is None]
+    priced = sorted((row for row in suitable if row.cost_usd is not None), key=_row_cost)
+    unpriced = sorted((row for row in suitable if row.cost_usd is None), key=lambda row: row.gpu_hours)
     ordered = [*priced, *unpriced]
     shown = ordered[:MAX_COMPARISON_ROWS]
     current = next((row for row in ordered if row.gpu == r.gpu), None)
     if current is not None and current not in shown:
         shown = [*shown[: MAX_COMPARISON_ROWS - 1], current]
     scale = max((_row_cost(row) for row in shown if row.cost_usd is not None), default=0.0)
-    key_width = max(len("GPU"), *(len(row.gpu) for row in shown))
+    key_width = max(len("GPU"), *(len(row.gpu) for row in shown)) if shown else len("GPU")
+    mfus = {row.mfu for row in r.comparison}
+    mfu = f"MFU {format_percent(r.mfu)}" if mfus == {r.mfu} else "MFU per dtype as above"
     lines = [
-        f"Same job across the catalog (MFU {r.mfu:.0%}), cheapest first",
+        f"Same job across the catalog ({mfu}), cheapest first",
         f"  {'GPU':<{key_width}}  dtype      cost  GPU-hours",
     ]
     for row in shown:
@@ -364,6 +378,12 @@ def _comparison_lines(r: TrainCostResult) -> list[str]:
         )
     if len(ordered) > len(shown):
         lines.append(f"… {len(ordered) - len(shown)} more (see gpus)")
+    reasons: dict[str, list[str]] = {}
+    for row in r.comparison:
+        if row.unsuitable is not None:  # the reason before its figures, e.g. "consumer PCIe card without …"
+            reasons.setdefault(row.unsuitable.split(" (")[0], []).append(row.gpu)
+    for reason, gpus in reasons.items():
+        lines.append(f"Left out ({reason}): {', '.join(gpus)}")
     return lines
 
 
