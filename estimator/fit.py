@@ -235,7 +235,8 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     single = placer(_SINGLE_DEVICE[found.recompute])
     needed = 0 if found.fewest is None else found.fewest.layout.gpus
     # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
-    asked = shown if shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
+    # (a hit on fewer GPUs than asked leaves the rest idle: it is still the answer for the count asked)
+    asked = shown if shown is found.hit or shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
     strategy = _strategy(w, shown)
     plan = None
     if asked is not shown:
@@ -245,7 +246,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     return Scenario(
         mode=w.mode,
         dtype=w.label,
-        num_gpus=asked.layout.gpus,
+        num_gpus=(s.job.num_gpus or 1) if asked is found.hit else asked.layout.gpus,
         breakdown=asked.breakdown(),
         per_gpu_bytes=asked.per_gpu,
         total_bytes=single.per_gpu,
@@ -278,7 +279,11 @@ def _search(s: _Request, placer: Placer) -> _Search:
     recompute = hit.layout.recompute if hit is not None else recomputes[-1]
     # the fewest GPUs under the rules gpus= follows: every stage it may try, the most recomputation it may choose
     all_stages = _zero_stages(job, requested, 2)
-    return _Search(hit, closest, fewest_training(placer, all_stages, requested, recomputes[-1]), recompute)
+    fewest = fewest_training(placer, all_stages, requested, recomputes[-1])
+    if hit is None and fewest is not None and fewest.layout.gpus < gpus:
+        # no split of exactly this many fits, a smaller one does: run it and leave the rest idle
+        hit, recompute = fewest, fewest.layout.recompute
+    return _Search(hit, closest, fewest, recompute)
 
 
 def _verdict(s: _Request, placer: Placer, found: _Search) -> tuple[Placement, Verdict]:
@@ -353,7 +358,7 @@ def _strategy(w: Workload, p: Placement) -> str:
     if lay.pipeline > 1:
         parts.append(
             f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages × {sharding} over {lay.data} "
-            f"({format_count(lay.gpus)} GPUs)"
+            f"({lay.gpus:,} GPUs)"
         )
     elif lay.tensor > 1 and lay.data > 1:
         parts.append(f"tensor parallel {lay.tensor} × {sharding} over {lay.data} ({lay.gpus} GPUs)")
@@ -421,6 +426,8 @@ def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, need
     gpus = p.layout.gpus
     if verdict == "fits_one_gpu":
         return f"Fits on 1× {name} ({_share(s, p)})"
+    if verdict == "fits_n_gpus" and s.job.num_gpus is not None and gpus == 1:
+        return f"Fits on 1× {name} ({_share(s, p)}, {s.job.num_gpus - 1} of the {s.job.num_gpus} left idle)"
     if verdict == "fits_n_gpus" and s.job.num_gpus is not None:
         spare = f"; {needed} would do{_rounder(s, w, needed)}" if 0 < needed < (s.job.num_gpus or 1) else ""
         idle = s.job.num_gpus - gpus

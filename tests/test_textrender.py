@@ -33,7 +33,7 @@ KEY_FIGURES: dict[str, tuple[str, ...]] = {
     ),
     "fits_20b_h100": (
         "Inference · bf16: ✅ 44.0 GB per GPU on 1 GPU",  # 40 GB of bf16 weights + 10%
-        "Full training · bf16: 🟡 57.2 GB per GPU × 8 GPUs",
+        "Full training · bf16: ✅ 57.2 GB per GPU × 8 GPUs",
         "ZeRO-3 over 8 GPUs",
         "▼ usable 79.0 GB",
         "No architecture given: KV cache not counted for inference",

@@ -196,6 +196,8 @@ def _scenario(
         gpus_needed=gpus_needed,
         verdict=verdict,
         verdict_text=verdict_text,
+        usable_fraction=round(breakdown.total / usable, 4),
+        tight=verdict != "does_not_fit" and breakdown.total > 0.9 * usable,
         strategy=strategy,
         cpu_offload_bytes=round(cpu_offload),
         assumptions=list(assumptions),
