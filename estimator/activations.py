@@ -95,8 +95,24 @@ def training_activation_bytes(
     return body + logits_bytes(seq, batch, shape.vocab, t)
 
 
-def inference_activation_bytes(shape: Shape, seq: int, batch: int, tensor_parallel: int = 1) -> int:
-    """Transient working set while serving: one layer's activations for a prefill of ``seq`` tokens
-    (FlashAttention; nothing is kept across layers) plus fp32 logits for the last token."""
-    widest = max(_layers(shape, seq, batch, t=tensor_parallel, sp=False, flash=True))[0]
+# vLLM V1's default token budget per scheduler step (max_num_batched_tokens) for `vllm serve` on
+# data-centre GPUs (≥70 GiB; 2048 below that): its start-up profile runs one forward pass of this many
+# tokens, and chunked prefill never batches more.
+DEFAULT_PREFILL_CHUNK = 8192
+
+
+def inference_activation_bytes(
+    shape: Shape, seq: int, batch: int, tensor_parallel: int = 1, *, prefill_chunk: int = DEFAULT_PREFILL_CHUNK
+) -> int:
+    """Transient working set while serving, as serving engines size it: one layer's activations for a
+    step of at most ``prefill_chunk`` tokens (chunked prefill; FlashAttention; nothing kept across
+    layers), plus fp32 logits for each sequence's last token only. The KV cache is counted apart."""
+    tokens = min(prefill_chunk, seq * batch)
+    widest = max(_layers(shape, tokens, 1, t=tensor_parallel, sp=False, flash=True))[0]
     return widest + logits_bytes(1, batch, shape.vocab, tensor_parallel)
+
+
+def full_recompute_checkpoint_bytes(shape: Shape, seq: int, batch: int, tensor_parallel: int = 1) -> int:
+    """Korthikanti et al. §4.3: with full recomputation each layer keeps only its 16-bit input,
+    2·s·b·h·L bytes in all (÷ t under tensor + sequence parallelism)."""
+    return shape.layers * math.ceil(_CHECKPOINT_PER_HIDDEN * seq * batch * shape.hidden / tensor_parallel)

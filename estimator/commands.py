@@ -177,6 +177,7 @@ def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsRe
         cpu_mem=parsed.cpu_mem,
         gpu_mem=parsed.gpu_mem,
         recompute=parsed.recompute,
+        prefill_chunk=parsed.prefill_chunk,
     )
     return estimate_fits(job, gpu, defaults)
 
@@ -233,7 +234,9 @@ Usage: {USAGE["fits"]}
   [mode]          inference, train, lora, qlora (default: all of them)
   dtype=          weight precision for inference: fp32, bf16, fp8, int8, int4
   gpus=N zero=0-3 offload=none|optimizer|full  ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
-Memory: inference = weights + KV cache + overhead; training = weights + gradients + optimizer
+  prefill_chunk=8192  serving: tokens per step (vLLM's max_num_batched_tokens)
+Memory: inference = weights + KV cache for every sequence + a chunked-prefill working set + overhead;
+training = weights + gradients + optimizer
 states (16 bytes/param for mixed-precision AdamW) + activations + overhead.""",
     "servecost": f"""\
 Usage: {USAGE["servecost"]}

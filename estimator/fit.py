@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from estimator.activations import Recompute
+from estimator.activations import DEFAULT_PREFILL_CHUNK, Recompute
 from estimator.architecture import ModelArch
 from estimator.defaults import Defaults
 from estimator.errors import EstimateError, refusal
@@ -28,6 +28,7 @@ from estimator.memory import (
     weight_bytes,
 )
 from estimator.placement import (
+    COMFORTABLE,
     Budget,
     Layout,
     Placement,
@@ -44,7 +45,8 @@ from estimator.quantities import format_bytes, format_count
 from estimator.results import FitsResult, Mode, Plan, Scenario, Verdict
 from estimator.shapes import Shape, assumed_shape, shape_of
 
-KV_CACHE_BYTES = 2.0  # bf16 KV cache (vLLM's default follows the 16-bit model dtype)
+KV_CACHE_BYTES = 2.0  # 16-bit KV cache (vLLM's kv_cache_dtype=auto follows the model's 16-bit dtype)
+TIGHT_JSON = 0.90  # `tight` in JSON: per-GPU total above this share of usable memory
 DEFAULT_MODES: tuple[Mode, ...] = ("inference", "train", "lora", "qlora")
 _TRAINING_MODES: tuple[Mode, ...] = ("train", "lora", "qlora")
 _KEPT_16BIT = "; embeddings and LM head stay 16-bit"
@@ -85,6 +87,7 @@ class FitJob(BaseModel):
     cpu_mem: int | None = Field(default=None, ge=0)
     gpu_mem: int | None = Field(default=None, ge=1)
     recompute: Recompute | None = None
+    prefill_chunk: int | None = Field(default=None, ge=1, description="Serving: tokens per step (chunked prefill).")
 
 
 # What a user reads when a FitJob field is out of range (``{input}``: the value given).
@@ -99,6 +102,7 @@ _OUT_OF_RANGE = {
     "rank": "rank= must be at least 1 (got {input})",
     "cpu_mem": "cpu_mem= must not be negative",
     "gpu_mem": "gpu_mem= must be at least 1 (got {input})",
+    "prefill_chunk": "prefill_chunk= must be at least 1 token (got {input})",
 }
 
 
@@ -133,6 +137,8 @@ class _Request:
         # embeddings and LM head stay 16-bit under quantization; only counted for a known architecture
         self.unquantized_params = self.shape.embedding_params if job.model is not None else 0
         self.usable_text = format_bytes(budget.usable)
+        # gpu_mem= describes a card of that size, not the catalog's
+        self.name = gpu.name if job.gpu_mem is None else f"{format_bytes(memory)} GPU"
         self._params_text: str | None = None
         self._adapter_params: int | None = None
         self._kv_cache_line: str | None = None
@@ -171,11 +177,18 @@ class _Request:
     def kv_cache_line(self, kv_cache: int) -> str:
         """The inference scenarios' KV cache assumption (the same for every precision)."""
         if self._kv_cache_line is None:
+            arch = self.job.model
             assumed = f"the assumed shape ({self.shape.kv_heads} KV heads)"
-            source = "the architecture" if self.job.model is not None else assumed
+            source = "the architecture" if arch is not None else assumed
+            formula = "2·L·a_kv·d_head·s·b·2"
+            if arch is not None and arch.mla is not None:
+                # MLA caches one compressed latent and the shared RoPE key per token and layer
+                formula = f"L·(d_c + d_rope)·s·b·2, d_c = {arch.mla.kv_lora_rank}, d_rope = {arch.mla.qk_rope_head_dim}"
+            elif arch is not None and arch.sliding_window is not None:
+                formula += f", windowed layers hold at most {arch.sliding_window} tokens"
             self._kv_cache_line = (
-                f"KV cache in bf16 for {self.budget.ctx} tokens × {self.budget.batch} sequences: "
-                f"{format_bytes(kv_cache)} (2·L·a_kv·d_head·s·b·2 from {source})"
+                f"KV cache in {self.sixteen_bit} for {self.budget.ctx} tokens × {self.budget.batch} sequences, "
+                f"every sequence at full context: {format_bytes(kv_cache)} ({formula} from {source})"
             )
         return self._kv_cache_line
 
@@ -222,7 +235,8 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     single = placer(_SINGLE_DEVICE[found.recompute])
     needed = 0 if found.fewest is None else found.fewest.layout.gpus
     # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
-    asked = shown if shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
+    # (a hit on fewer GPUs than asked leaves the rest idle: it is still the answer for the count asked)
+    asked = shown if shown is found.hit or shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
     strategy = _strategy(w, shown)
     plan = None
     if asked is not shown:
@@ -232,13 +246,15 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     return Scenario(
         mode=w.mode,
         dtype=w.label,
-        num_gpus=asked.layout.gpus,
+        num_gpus=(s.job.num_gpus or 1) if asked is found.hit else asked.layout.gpus,
         breakdown=asked.breakdown(),
         per_gpu_bytes=asked.per_gpu,
         total_bytes=single.per_gpu,
         gpus_needed=needed,
         verdict=verdict,
         verdict_text=_verdict_text(s, w, verdict, shown, needed),
+        usable_fraction=round(shown.per_gpu / s.budget.usable, 4),
+        tight=verdict != "does_not_fit" and shown.per_gpu > TIGHT_JSON * s.budget.usable,
         strategy=strategy,
         cpu_offload_bytes=shown.cpu_bytes,
         assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None),
@@ -254,15 +270,20 @@ def _recomputes(job: FitJob) -> tuple[Recompute, ...]:
 def _search(s: _Request, placer: Placer) -> _Search:
     job, gpus = s.job, s.job.num_gpus or 1
     if placer.workload.mode == "inference":
-        at = placer(inference_layout(s.budget, gpus))
+        at = placer(inference_layout(placer, gpus))
         return _Search(at if at.fits(s.budget) else None, at, fewest_inference(placer), "none")
     requested: Offload = job.offload or "none"
     recomputes = _recomputes(job)
     stages = _zero_stages(job, requested, gpus)
     hit, closest = first_fit_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
     recompute = hit.layout.recompute if hit is not None else recomputes[-1]
-    zero = job.zero if job.zero is not None else 3
-    return _Search(hit, closest, fewest_training(placer, zero, requested, recompute), recompute)
+    # the fewest GPUs under the rules gpus= follows: every stage it may try, the most recomputation it may choose
+    all_stages = _zero_stages(job, requested, 2)
+    fewest = fewest_training(placer, all_stages, requested, recomputes[-1])
+    if hit is None and fewest is not None and fewest.layout.gpus < gpus:
+        # no split of exactly this many fits, a smaller one does: run it and leave the rest idle
+        hit, recompute = fewest, fewest.layout.recompute
+    return _Search(hit, closest, fewest, recompute)
 
 
 def _verdict(s: _Request, placer: Placer, found: _Search) -> tuple[Placement, Verdict]:
@@ -334,7 +355,12 @@ def _strategy(w: Workload, p: Placement) -> str:
             parts.append(f"{format_bytes(lay.cpu_weights)} of weights in CPU memory (layers offloaded)")
         return ", ".join(parts)
     sharding = f"ZeRO-{lay.zero}" if lay.zero else "data parallel (no ZeRO)"
-    if lay.tensor > 1 and lay.data > 1:
+    if lay.pipeline > 1:
+        parts.append(
+            f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages × {sharding} over {lay.data} "
+            f"({lay.gpus:,} GPUs)"
+        )
+    elif lay.tensor > 1 and lay.data > 1:
         parts.append(f"tensor parallel {lay.tensor} × {sharding} over {lay.data} ({lay.gpus} GPUs)")
     elif lay.tensor > 1:
         parts.append(f"tensor parallel over {lay.tensor} GPUs")
@@ -370,43 +396,68 @@ def _why_split(w: Workload, lay: Layout) -> str:
             2: "ZeRO-2 shards the adapters' gradients and optimizer state",
             3: "ZeRO-3 (FSDP) shards the frozen base and the adapters' states",
         }[lay.zero]
+    if lay.pipeline > 1:
+        return f"{lay.pipeline} pipeline stages split the layers, tensor parallel {lay.tensor} within each, {sharded}"
     if lay.tensor > 1:
         return f"tensor parallel {lay.tensor} splits weights and activations, {sharded}"
     return sharded
 
 
+def _share(s: _Request, p: Placement) -> str:
+    share = p.per_gpu / s.budget.usable
+    tight = " — tight: little room for fragmentation or longer inputs" if share > COMFORTABLE else ""
+    return f"{share:.0%} of {s.usable_text} usable{tight}"
+
+
+def _rounder(s: _Request, w: Workload, needed: int) -> str:
+    """A rounder deployment choice beside an odd inference count: one tensor-parallel group, or whole nodes."""
+    node = s.budget.node_size
+    if w.mode != "inference" or needed <= 1 or needed in s.budget.tp_degrees or needed % node == 0:
+        return ""
+    if needed < node:
+        group = next((t for t in s.budget.tp_degrees if t > needed), None)
+        return "" if group is None else f" ({group} for one tensor-parallel group)"
+    nodes = -(-needed // node)
+    return f" ({nodes * node}: {nodes} whole nodes of {node})"
+
+
 def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, needed: int) -> str:
-    name = s.gpu.name
+    name = s.name
     gpus = p.layout.gpus
     if verdict == "fits_one_gpu":
-        return f"Fits on 1× {name} ({p.per_gpu / s.budget.usable:.0%} of {s.usable_text} usable)"
+        return f"Fits on 1× {name} ({_share(s, p)})"
+    if verdict == "fits_n_gpus" and s.job.num_gpus is not None and gpus == 1:
+        return f"Fits on 1× {name} ({_share(s, p)}, {s.job.num_gpus - 1} of the {s.job.num_gpus} left idle)"
     if verdict == "fits_n_gpus" and s.job.num_gpus is not None:
-        spare = f"; {needed} would do" if 0 < needed < gpus else ""
-        share = f"{p.per_gpu / s.budget.usable:.0%} of {s.usable_text} usable"
-        return f"Fits on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU, {share}){spare}"
+        spare = f"; {needed} would do{_rounder(s, w, needed)}" if 0 < needed < (s.job.num_gpus or 1) else ""
+        idle = s.job.num_gpus - gpus
+        unused = f", {idle} of the {s.job.num_gpus} left idle" if idle > 0 else ""
+        return f"Fits on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU, {_share(s, p)}{unused}){spare}"
     if verdict == "fits_n_gpus":
-        return f"Needs {gpus}× {name}: {_why_split(w, p.layout)} ({format_bytes(p.per_gpu)} per GPU)"
-    if verdict == "needs_offload":
-        host = (
-            f", {format_bytes(p.host_needed)} host RAM per node with DeepSpeed's 1.5× buffer"
-            if w.mode != "inference"
-            else ""
+        return (
+            f"Needs {gpus}× {name}{_rounder(s, w, gpus)}: {_why_split(w, p.layout)} "
+            f"({format_bytes(p.per_gpu)} per GPU, {_share(s, p)})"
         )
+    if verdict == "needs_offload":
+        where = "per node" if p.layout.gpus > 1 else "on the host"
         auto = s.job.offload in (None, "none")  # when offload was asked for, ``needed`` counts with it
         without = f"; {needed}× {name} hold it without offload" if needed and auto else ""
-        return f"Fits on {gpus}× {name} with {format_bytes(p.cpu_bytes)} in CPU memory{host}{without}"
+        return f"Fits on {gpus}× {name} with {format_bytes(p.cpu_bytes)} in CPU memory {where}{without}"
     if s.budget.cpu_memory is not None and p.host_needed > s.budget.cpu_memory:
         host, available = format_bytes(p.host_needed), format_bytes(s.budget.cpu_memory)
-        return f"Does not fit: offload needs {host} host RAM per node, {available} available"
+        return (
+            f"Does not fit: host RAM is the limit — offload needs {host} per node "
+            f"(DeepSpeed's 1.5× buffer included), {available} available"
+        )
     if needed:
         return f"Does not fit on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU); needs {needed}"
     if w.mode == "inference":
         return f"Does not fit on any number of {name}: one layer per GPU is still too big at this ctx and batch"
     zero = s.job.zero
-    if zero is not None and zero < 3:
-        kept = "all model states" if zero == 0 else ("the weights and gradients" if zero == 1 else "the weights")
+    if zero is not None and zero >= 2:
         return (
-            f"Does not fit on any number of {name} with ZeRO-{zero}, which keeps {kept} whole on every GPU (try zero=3)"
+            f"Does not fit on any number of {name} with ZeRO-{zero}, which rules out pipeline stages "
+            "(try zero=1: pipeline parallelism with a sharded optimizer)"
         )
     return (
         f"Does not fit on any number of {name}: {format_bytes(p.activations)} of activations per GPU cannot be "
@@ -425,7 +476,11 @@ def _scenario_assumptions(
             f"({w.label}) = {format_bytes(w.weights)}{kept_16bit}"
         )
         lines.append(s.kv_cache_line(w.kv_cache))
-        lines.append("Activations: one layer's prefill working set (FlashAttention), nothing kept across layers")
+        lines.append(
+            f"Activations: chunked prefill of at most {s.budget.prefill_chunk} tokens per step (vLLM's default "
+            "max_num_batched_tokens; set prefill_chunk=), one layer's working set at a time (FlashAttention), "
+            f"fp32 logits for the {s.budget.batch} sequences' last tokens only"
+        )
         return lines
     if w.mode == "train":
         lines.append(f"Full training with {s.budget.spec.description}")
@@ -442,7 +497,22 @@ def _scenario_assumptions(
     )
     if auto_recompute and recompute == "full":
         without = s.budget.activations(w.mode, shown.layout.tensor, "none")
-        line += f" — chosen because without it activations take {format_bytes(without)} per GPU"
+        line += (
+            f" — chosen because without it activations take {format_bytes(without)} per GPU and the plan "
+            f"would not fit within {COMFORTABLE:.0%} of usable memory"
+        )
+    if recompute in ("none", "selective"):
+        line += (
+            "; with FlashAttention no s² scores are stored, so recompute=none and recompute=selective "
+            "give the same figure"
+        )
+    if recompute == "full":
+        line += (
+            "; = 2·s·b·h·L layer inputs (Korthikanti's figure) + one layer's working set while it is "
+            "recomputed + the logits"
+        )
+    if shown.layout.pipeline > 1:
+        line += "; 1F1B pipeline: the first stage holds p micro-batches of L/p layers, as much as one stage of all L"
     lines.append(line)
     lay = shown.layout
     if (lay.zero == 3 and lay.data > 1) or lay.offload == "full":
@@ -453,8 +523,8 @@ def _scenario_assumptions(
     if lay.offload != "none":
         kept = "fp32 gradients, optimizer state" + (" and 16-bit weights" if lay.offload == "full" else "")
         lines.append(
-            f"Offload keeps {kept} in host memory; DeepSpeed asks for 1.5× that "
-            f"({format_bytes(shown.host_needed)} per node)"
+            f"Offload keeps {kept} in host memory: {format_bytes(shown.cpu_bytes)} per node; DeepSpeed asks for "
+            f"1.5× that ({format_bytes(shown.host_needed)} host RAM per node)"
             + ("" if s.budget.cpu_memory is not None else " — host memory not checked: give cpu_mem=")
         )
     if single.per_gpu != shown.per_gpu or shown.layout.gpus > 1:
@@ -484,6 +554,7 @@ def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
         node_size=defaults.node_size,
         spec=OPTIMIZERS[job.optimizer or "adamw"],
         tp_degrees=degrees,
+        prefill_chunk=job.prefill_chunk or DEFAULT_PREFILL_CHUNK,
         activation_memo={},
     )
     return _Request(
@@ -523,7 +594,7 @@ def estimate_fits(job: FitJob, gpu: Accelerator, defaults: Defaults) -> FitsResu
         params=job.params,
         active_params=job.active_params,
         gpu=gpu.key,
-        gpu_name=gpu.name,
+        gpu_name=s.name,
         gpu_memory_bytes=s.memory,
         usable_gpu_memory_bytes=s.budget.usable,
         cpu_memory_bytes=s.budget.cpu_memory,

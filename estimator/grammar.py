@@ -41,7 +41,7 @@ USAGE: dict[CommandName, str] = {
     "[dtype=bf16|fp16|fp8] [active=37B] [share]   e.g. traincost 405B 15T a100",
     "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
     "[zero=0-3] [offload=none|optimizer|full] [ctx=4096] [batch=1] [optimizer=adamw|adamw-8bit|sgd|adafactor] "
-    "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [share]   e.g. fits 20B",
+    "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [prefill_chunk=8192] [share]   e.g. fits 20B",
     "servecost": "servecost <params|model> [gpu|Nxgpu] [dtype] [in=1000] [out=1000] [batch=N] [kv=fp8] [price=2.5] "
     "[mbu=0.7] [mfu=0.4] [util=0.9] [share]   e.g. servecost llama-3.3-70b 2xh100 fp8",
     "gpus": "gpus   (lists the hardware catalog)",
@@ -91,6 +91,7 @@ _FITS_KEYS = frozenset(
         "model",
         "params",
         "recompute",
+        "prefill_chunk",
     }
 )
 _SERVECOST_KEYS = frozenset(
@@ -140,6 +141,7 @@ class ParsedCommand:
     kv_dtype: Precision | None = None
     mbu: float | None = None
     util: float | None = None
+    prefill_chunk: int | None = None
 
 
 def _bounded(value: float | None, low: float, high: float, what: str, raw: str) -> float:
@@ -265,6 +267,10 @@ def _gpu_mem(cmd: ParsedCommand, raw: str) -> None:
     cmd.gpu_mem = _size(raw, "gpu_mem")
 
 
+def _prefill_chunk(cmd: ParsedCommand, raw: str) -> None:
+    cmd.prefill_chunk = int(_bounded(parse_int(raw), 1, 10_000_000, "prefill_chunk (tokens per step)", raw))
+
+
 def _recompute(cmd: ParsedCommand, raw: str) -> None:
     cmd.recompute = _RECOMPUTE_WORDS[_choice(raw, tuple(_RECOMPUTE_WORDS), "recompute")]
 
@@ -315,6 +321,7 @@ _OPTIONS: dict[str, Callable[[ParsedCommand, str], None]] = {
     "cpu_mem": _cpu_mem,
     "gpu_mem": _gpu_mem,
     "recompute": _recompute,
+    "prefill_chunk": _prefill_chunk,
 }
 
 

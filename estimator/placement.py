@@ -42,6 +42,7 @@ class Budget(NamedTuple):
     node_size: int
     spec: OptimizerSpec
     tp_degrees: tuple[int, ...]
+    prefill_chunk: int  # serving: tokens per scheduler step (vLLM's max_num_batched_tokens)
     activation_memo: dict[tuple[bool, int, Recompute], int]
 
     def activations(self, mode: Mode, tensor: int, recompute: Recompute) -> int:
@@ -51,7 +52,7 @@ class Budget(NamedTuple):
         value = self.activation_memo.get(key)
         if value is None:
             value = self.activation_memo[key] = (
-                inference_activation_bytes(self.shape, self.ctx, self.batch, tensor)
+                inference_activation_bytes(self.shape, self.ctx, self.batch, tensor, prefill_chunk=self.prefill_chunk)
                 if inference
                 else training_activation_bytes(self.shape, self.ctx, self.batch, recompute, tensor_parallel=tensor)
             )
@@ -151,7 +152,9 @@ class Placer:
         if placed is None:
             if not self._inference and layout.data == 1 and layout.zero:
                 # over one data-parallel rank ZeRO has nothing to shard: the stage-0 twin's bytes
-                twin = self(_training_split(layout.tensor, 1, 0, layout.offload, layout.recompute))
+                twin = self(
+                    _training_split(layout.tensor, 1, 0, layout.offload, layout.recompute, pipeline=layout.pipeline)
+                )
                 placed = twin._replace(layout=layout)
             else:
                 placed = self._place(layout)
@@ -163,41 +166,55 @@ class Placer:
         placed = self._placed.get(layout)
         if placed is None and not self._inference:
             if layout.data == 1 and layout.zero:
-                return self.holds(_training_split(layout.tensor, 1, 0, layout.offload, layout.recompute))
-            return self.holds_training(layout.tensor, layout.data, layout.zero, layout.offload, layout.recompute)
+                return self.holds(
+                    _training_split(layout.tensor, 1, 0, layout.offload, layout.recompute, pipeline=layout.pipeline)
+                )
+            return self.holds_training(
+                layout.tensor, layout.data, layout.zero, layout.offload, layout.recompute, pipeline=layout.pipeline
+            )
         return (placed or self(layout)).holds(self.budget)
 
-    def holds_training(self, tensor: int, data: int, zero: int, offload: Offload, recompute: Recompute) -> bool:
+    def holds_training(
+        self, tensor: int, data: int, zero: int, offload: Offload, recompute: Recompute, *, pipeline: int = 1
+    ) -> bool:
         """``holds`` for a training split given by its parts (the searches' probe): a split whose
         model states alone overflow is turned down before its activations are even looked up."""
-        states = self._training_states(tensor, data, zero, offload)
+        states = self._training_states(tensor, data, zero, offload, pipeline)
         if self.overflows(states[0] + states[1] + states[2] + states[3]):
             return False
-        layout = _training_split(tensor, data, zero, offload, recompute)
+        layout = _training_split(tensor, data, zero, offload, recompute, pipeline=pipeline)
         placed = self._placed[layout] = self._place(layout, states)
         return placed.holds(self.budget)
 
-    def state_bytes(self, tensor: int, data: int, zero: int, offload: Offload) -> int:
+    def state_bytes(self, tensor: int, data: int, zero: int, offload: Offload, pipeline: int = 1) -> int:
         """A training split's bytes on one GPU other than activations, before the allocator headroom."""
-        weights, gradients, optimizer, buffers, _ = self._training_states(tensor, data, zero, offload)
+        weights, gradients, optimizer, buffers, _ = self._training_states(tensor, data, zero, offload, pipeline)
         return weights + gradients + optimizer + buffers
 
     def overflows(self, on_gpu: int) -> bool:
         """Whether ``on_gpu`` bytes and their allocator headroom exceed a GPU's usable memory."""
         return on_gpu + allocator_headroom_bytes(on_gpu, self.budget.headroom) > self.budget.usable
 
-    def _training_states(self, t: int, d: int, zero: int, offload: Offload) -> tuple[int, int, int, int, int]:
+    def _training_states(
+        self, t: int, d: int, zero: int, offload: Offload, p: int = 1
+    ) -> tuple[int, int, int, int, int]:
         """Weights, gradients, optimizer state and gathered-matrix buffers on one GPU, and the host
-        bytes of everything offloaded, for a training split (activations aside)."""
+        bytes of everything offloaded, for a training split (activations aside). A pipeline stage
+        holds ceil(L/p) of the L layers' states (the largest stage)."""
         w = self.workload
+        layers = self.budget.shape.layers
+        stage = min(p, layers)
         # ZeRO as memory.zero_state_bytes has it (a test pins the two together): stage 1 shards optimizer
         # state, 2 gradients too, 3 weights too
-        weight_states, grad_states, optimizer_states = self._states
+        weight_states, grad_states, optimizer_states = (
+            self._states if stage == 1 else tuple(x * ceil(layers / stage) / layers for x in self._states)
+        )
+        frozen = w.weights if stage == 1 else w.weights * ceil(layers / stage) / layers
         optimizer = ceil(ceil(optimizer_states / (d if zero >= 1 else 1)) / t) if offload == "none" else 0
         gradients = ceil(ceil(grad_states / (d if zero >= 2 else 1)) / t) if offload == "none" else 0
         partitioned = zero == 3 and d > 1
         weights = (
-            ceil(w.weights / (t * (d if partitioned else 1))) + ceil(ceil(weight_states / (d if zero >= 3 else 1)) / t)
+            ceil(frozen / (t * (d if partitioned else 1))) + ceil(ceil(weight_states / (d if zero >= 3 else 1)) / t)
             if offload != "full"
             else 0
         )
@@ -217,7 +234,7 @@ class Placer:
             activations = b.activations("inference", t, "none")
         else:
             weights, gradients, optimizer, buffers, cpu_total = states or self._training_states(
-                t, lay.data, lay.zero, lay.offload
+                t, lay.data, lay.zero, lay.offload, lay.pipeline
             )
             kv_cache, activations = 0, b.activations(w.mode, t, lay.recompute)
         on_gpu = weights + gradients + optimizer + activations + kv_cache + buffers
@@ -265,70 +282,115 @@ def _smallest(ok: Callable[[int], bool], low: int, high: int, guess: int) -> int
     return good
 
 
-def _training_split(tensor: int, data: int, zero: int, offload: Offload, recompute: Recompute) -> Layout:
-    return Layout(tensor=tensor, data=data, zero=zero, offload=offload, recompute=recompute)
+def _training_split(
+    tensor: int, data: int, zero: int, offload: Offload, recompute: Recompute, *, pipeline: int = 1
+) -> Layout:
+    return Layout(tensor=tensor, pipeline=pipeline, data=data, zero=zero, offload=offload, recompute=recompute)
 
 
-def inference_layout(b: Budget, gpus: int) -> Layout:
-    """``gpus`` GPUs serving: the widest tensor-parallel degree that divides the count, pipeline for the rest."""
+def inference_layout(placer: Placer, gpus: int) -> Layout:
+    """What ``gpus`` GPUs serve with: of the splits tensor × pipeline that use at most ``gpus`` of them
+    (tensor parallel in the budget's degrees, at most one layer per stage), the one with the least memory
+    per GPU (ties: more GPUs, then wider tensor parallelism). Taking the least over every smaller split
+    keeps memory per GPU from ever rising as GPUs are added."""
     if gpus == 1:
         return ONE_GPU
-    tensor = max(t for t in b.tp_degrees if gpus % t == 0)
-    return Layout(tensor=tensor, pipeline=gpus // tensor)
+    b = placer.budget
+    candidates = [placer(Layout(tensor=t, pipeline=min(gpus // t, b.shape.layers))) for t in b.tp_degrees if t <= gpus]
+    best = min(candidates, key=lambda placed: (placed.per_gpu, -placed.layout.gpus, -placed.layout.tensor))
+    return best.layout
+
+
+def max_inference_gpus(b: Budget) -> int:
+    """The most GPUs an inference split uses: the widest tensor degree × one layer per stage."""
+    return min(MAX_GPUS, b.tp_degrees[-1] * b.shape.layers)
 
 
 def fewest_inference(placer: Placer) -> Placement | None:
-    """1, 2, 4, 8 GPUs of tensor parallelism, then pipeline stages of the widest degree."""
-    b, w = placer.budget, placer.workload
-    for tensor in b.tp_degrees:
-        placed = placer(Layout(tensor=tensor) if tensor > 1 else ONE_GPU)
-        if placed.holds(b):
-            return placed
-    tensor = b.tp_degrees[-1]
-    max_stages = min(b.shape.layers, MAX_GPUS // tensor)
-    room = b.usable / (1 + b.headroom) - b.activations("inference", tensor, "none")
-    if max_stages < 2:
-        return None
-    guess = math.ceil((w.weights + w.kv_cache) / (tensor * room)) if room > 0 else max_stages
-    stages = _smallest(lambda p: placer.holds(Layout(tensor=tensor, pipeline=p)), 2, max_stages, guess)
-    return None if stages is None else placer(Layout(tensor=tensor, pipeline=stages))
+    """The fewest GPUs whose split (``inference_layout``) holds the workload: memory per GPU falls
+    with the count, so a bisection finds the first that holds."""
+    b = placer.budget
+    top = max_inference_gpus(b)
+    w = placer.workload
+    room = b.usable / (1 + b.headroom) - b.activations("inference", b.tp_degrees[-1], "none")
+    guess = math.ceil((w.weights + w.kv_cache) / room) if room > 0 else top
+    count = _smallest(lambda n: placer.holds(inference_layout(placer, n)), 1, top, guess)
+    return None if count is None else placer(inference_layout(placer, count))
+
+
+COMFORTABLE = 0.95  # of usable memory: above it a plan is "tight", offered only when nothing roomier fits
+
+
+def pipeline_ok(zero: int, offload: Offload) -> bool:
+    """Pipeline parallelism goes with ZeRO-0/1 only (DeepSpeed's pipeline engine, Megatron's
+    distributed optimizer), without CPU offload."""
+    return zero <= 1 and offload == "none"
 
 
 def _fewest_data_parallel(
-    placer: Placer, tensor: int, zero: int, offload: Offload, recompute: Recompute, *, most: int
+    placer: Placer, tensor: int, zero: int, offload: Offload, recompute: Recompute, *, most: int, pipeline: int = 1
 ) -> Layout | None:
-    """The fewest data-parallel ranks, at most ``most``, each ``tensor`` GPUs wide, that hold the workload."""
-    one = _training_split(tensor, 1, zero, offload, recompute)
+    """The fewest data-parallel ranks, at most ``most``, each ``tensor`` × ``pipeline`` GPUs, that hold the workload."""
+    one = _training_split(tensor, 1, zero, offload, recompute, pipeline=pipeline)
     if placer.holds(one):
         return one
     if most < 2:
         return None
     # for d ≥ 2 the bytes fall with d (each sharded term is a ceiling of x/d): if the widest split's
     # model states overflow, so does every narrower one
-    widest = placer.state_bytes(tensor, most, zero, offload)
+    widest = placer.state_bytes(tensor, most, zero, offload, pipeline)
     if placer.overflows(widest):
         return None
     # per GPU ≈ fixed + sharded/d: the bytes at d = 2 and at the far end give both, and a guess for d
-    near = placer.state_bytes(tensor, 2, zero, offload)
+    near = placer.state_bytes(tensor, 2, zero, offload, pipeline)
     activations = placer.budget.activations(placer.workload.mode, tensor, recompute)
     room = placer.budget.usable / (1 + placer.budget.headroom) - widest - activations
     guess = math.ceil(2 * max(0, near - widest) / room) if room > 0 else most
-    data = _smallest(lambda d: placer.holds_training(tensor, d, zero, offload, recompute), 2, most, guess)
-    return None if data is None else _training_split(tensor, data, zero, offload, recompute)
+    data = _smallest(
+        lambda d: placer.holds_training(tensor, d, zero, offload, recompute, pipeline=pipeline), 2, most, guess
+    )
+    return None if data is None else _training_split(tensor, data, zero, offload, recompute, pipeline=pipeline)
 
 
-def fewest_training(placer: Placer, zero: int, offload: Offload, recompute: Recompute) -> Placement | None:
-    """Fewest GPUs over tensor-parallel degrees × ZeRO data parallelism (ties: less tensor parallelism)."""
+def fewest_training(
+    placer: Placer, stages: tuple[int, ...], offload: Offload, recompute: Recompute
+) -> Placement | None:
+    """Fewest GPUs over tensor-parallel degrees × pipeline stages × ZeRO data parallelism, for the
+    stages allowed (ties: the first found, ZeRO-3 without pipeline first, less tensor parallelism)."""
     best: Layout | None = None
-    for tensor in placer.budget.tp_degrees:
-        # only fewer GPUs than the best so far are worth finding
-        most = MAX_GPUS // tensor if best is None else (best.gpus - 1) // tensor
-        if most < 1:
-            break  # the degrees only grow from here
-        found = _fewest_data_parallel(placer, tensor, zero, offload, recompute, most=most)
-        if found is not None:
-            best = found
+    layers = placer.budget.shape.layers
+    for zero in sorted(stages, reverse=True):
+        for tensor in placer.budget.tp_degrees:
+            top = layers if pipeline_ok(zero, offload) else 1
+            for pipeline in range(1, top + 1):
+                width = tensor * pipeline
+                # only fewer GPUs than the best so far are worth finding
+                most = MAX_GPUS // width if best is None else (best.gpus - 1) // width
+                if most < 1:
+                    break  # wider splits only use more
+                found = _fewest_data_parallel(placer, tensor, zero, offload, recompute, most=most, pipeline=pipeline)
+                if found is not None:
+                    best = found
     return None if best is None else placer(best)
+
+
+def training_splits(
+    b: Budget, gpus: int, stages: tuple[int, ...], offload: Offload, recompute: Recompute
+) -> list[Layout]:
+    """Every split of exactly ``gpus`` GPUs, in order of preference (less communication first): fewer
+    model-parallel GPUs (tensor × pipeline), tensor parallelism within a node before pipeline stages
+    (Narayanan et al. 2021, arXiv 2104.04473 §3.3), less ZeRO sharding."""
+    tensors = [t for t in b.tp_degrees if gpus % t == 0] if gpus > 1 else [1]
+    splits: list[Layout] = []
+    for tensor in tensors:
+        rest = gpus // tensor
+        for pipeline in (p for p in range(1, min(rest, b.shape.layers) + 1) if rest % p == 0):
+            for zero in stages:
+                if pipeline == 1 or pipeline_ok(zero, offload):
+                    splits.append(
+                        _training_split(tensor, rest // pipeline, zero, offload, recompute, pipeline=pipeline)
+                    )
+    return sorted(splits, key=lambda lay: (lay.tensor * lay.pipeline, -lay.tensor, lay.zero))
 
 
 def first_fit_training(
@@ -339,26 +401,28 @@ def first_fit_training(
     offload: Offload,
     recomputes: tuple[Recompute, ...],
 ) -> tuple[Placement | None, Placement]:
-    """The first split of ``gpus`` GPUs that fits, preferring less recomputation, then less tensor
-    parallelism, then less ZeRO sharding (less communication); and the split with the least memory
+    """The split of ``gpus`` GPUs to use: the first, in order of less recomputation and then
+    ``training_splits``' order, that fits within ``COMFORTABLE`` of usable memory; if none does, the
+    fitting split with the least memory per GPU (a tight plan). And the split with the least memory
     per GPU, to show when none fits."""
     b = placer.budget
-    tensors = [t for t in b.tp_degrees if gpus % t == 0] if gpus > 1 else [1]
-    tried: list[Placement] = []
-    for recompute in recomputes:
-        for tensor in tensors:
-            for zero in stages:
-                placed = placer(_training_split(tensor, gpus // tensor, zero, offload, recompute))
-                if placed.holds(b):
-                    return placed, placed
-                tried.append(placed)
-    return None, min(tried, key=lambda placed: placed.per_gpu)
+    comfortable = b.usable * COMFORTABLE
+    tried = [placer(lay) for recompute in recomputes for lay in training_splits(b, gpus, stages, offload, recompute)]
+    for placed in tried:
+        if placed.per_gpu <= comfortable and placed.holds(b):
+            return placed, placed
+    closest = min(tried, key=lambda placed: placed.per_gpu)
+    fitting = [placed for placed in tried if placed.holds(b)]
+    if fitting:
+        tightest = min(fitting, key=lambda placed: placed.per_gpu)
+        return tightest, tightest
+    return None, closest
 
 
 def inference_offload(placer: Placer, gpus: int) -> Placement | None:
     """Keep what fits of the weights on ``gpus`` GPUs and the rest in host memory, if the host holds it."""
     b, w = placer.budget, placer.workload
-    layout = inference_layout(b, gpus)
+    layout = inference_layout(placer, gpus)
     shards = layout.tensor * min(layout.pipeline, b.shape.layers)
     cpu = 0
     for _ in range(4):  # the headroom's rounding can leave a few bytes over: converge on them

@@ -116,6 +116,8 @@ class Scenario(BaseModel):
     gpus_needed: int = Field(description="Fewest GPUs of this kind that hold it (0 when it cannot fit).")
     verdict: Verdict
     verdict_text: str
+    usable_fraction: float = Field(description="Per-GPU total of the layout the verdict describes ÷ usable memory.")
+    tight: bool = Field(description="True when a fitting layout's per-GPU total is above 90% of usable memory.")
     strategy: str = Field(description="How the work is split, e.g. 'ZeRO-3 over 8 GPUs'.")
     cpu_offload_bytes: int = 0
     assumptions: list[str]

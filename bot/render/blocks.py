@@ -66,6 +66,7 @@ SHARE_BUTTON_TEXT = "Share in channel"
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 _BAR_WIDTH = 20
 _FIT_BAR_WIDTH = 30
+_TIGHT = 0.95  # of usable memory: estimator.placement.COMFORTABLE, above which a plan is tight
 _VERDICT_EMOJI: dict[Verdict, str] = {
     "fits_one_gpu": ":white_check_mark:",
     "fits_n_gpus": ":large_yellow_circle:",
@@ -446,12 +447,20 @@ def _shown(s: Scenario) -> tuple[int, MemoryBreakdown, int]:
     return s.num_gpus, s.breakdown, s.per_gpu_bytes
 
 
+def _verdict_emoji(s: Scenario) -> str:
+    """✅ when it fits the GPUs asked about with room to spare; 🟡 when it needs more GPUs, or is tight."""
+    if s.verdict in ("fits_one_gpu", "fits_n_gpus"):
+        roomy = s.plan is None and s.usable_fraction <= _TIGHT
+        return _VERDICT_EMOJI["fits_one_gpu"] if roomy else _VERDICT_EMOJI["fits_n_gpus"]
+    return _VERDICT_EMOJI[s.verdict]
+
+
 def _scenario_field(s: Scenario) -> str:
     gpus, _, per_gpu_bytes = _shown(s)
     per_gpu = f"{format_bytes(per_gpu_bytes)} per GPU" + (f" × {format_gpus(gpus)}" if gpus > 1 else " on 1 GPU")
     lines = [
         f"*{mode_label(s.mode)} · {escape_mrkdwn(s.dtype)}*",
-        f"{_VERDICT_EMOJI[s.verdict]} {per_gpu}",
+        f"{_verdict_emoji(s)} {per_gpu}",
         escape_mrkdwn(s.verdict_text),
     ]
     if s.strategy:
