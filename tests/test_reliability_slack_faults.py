@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bot.slack import app as bot_app
+from bot.slack import clients as slack_clients
 from tests.conftest import NapkinHttp, expected_message, settings_for
 from tests.slack_standin import (
     CHANNEL_ID,
@@ -115,7 +115,7 @@ async def test_a_web_api_timeout_is_not_retried_because_slack_may_have_posted(
     standin: SlackStandIn, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO)
-    monkeypatch.setattr(bot_app, "WEB_API_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(slack_clients, "WEB_API_TIMEOUT_SECONDS", 0.3)
     async with NapkinHttp(settings_for(standin)) as napkin:
         standin.slow("chat.postMessage", 3.0)
         assert await napkin.event(event_envelope(mention_event("gpus"))) == 200

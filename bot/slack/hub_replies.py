@@ -19,6 +19,7 @@ from bot.hub.resolve import hub_ref, prepare, source_line
 from bot.logs import log_fields, log_request
 from bot.render.blocks import SlackMessage, escape_mrkdwn, render_error, render_reply
 from bot.slack.answers import Answer, internal_error_message, log_unexpected, split_command
+from bot.slack.clients import make_webhook_client
 from estimator.catalog import Catalog
 from estimator.commands import UsageError, execute
 from estimator.defaults import Defaults
@@ -79,8 +80,6 @@ class HubReplies:
 
     async def respond(self, command_body: dict[str, Any], command: str, text: str) -> None:
         """Answer a slash command through its ``response_url``, once; one request line either way."""
-        from bot.slack.app import make_webhook_client  # the app module imports this one
-
         started = time.perf_counter()
         user_id = command_body.get("user_id")
         answer = await self.answer(command, text, user_id=user_id)
