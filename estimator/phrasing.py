@@ -156,7 +156,7 @@ def read_question(text: str, catalog: Catalog) -> Reading:
             return _reading(command, _scan(rest, command, catalog))
         if command == "help":
             topic = rest[0].low.lstrip("/") if rest else ""
-            return Reading("help", topic if topic in COMMANDS else "", (f"help {topic}".strip(),))
+            return Reading("help", topic if topic in COMMANDS else "intro", (f"help {topic}".strip(),))
         return Reading(command, " ".join(w.raw for w in rest if w.low in _SHARE_WORDS))
     words = words[start:]
     if not words or all(w.low in _HELP_WORDS or w.low in _FILLER for w in words):
@@ -295,7 +295,7 @@ class _Reader:
             parts = [w.low for w in self.words[start : start + length]]
             if len(parts) < length:
                 continue
-            for name in {"-".join(parts), "".join(parts)}:
+            for name in ("-".join(parts), "".join(parts)):
                 for candidate in (name, name[:-1] if name.endswith("s") else ""):
                     if candidate and self.catalog.gpu(candidate) is not None:
                         return candidate, length
