@@ -265,9 +265,10 @@ def test_slash_command_errors_use_the_short_usage_too() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=120))
 def test_the_reader_raises_only_its_own_error(text: str) -> None:
-    for read in (lambda: read_question(text, CATALOG), lambda: rephrase("fits", text, CATALOG)):
-        with contextlib.suppress(PhrasingError):
-            read()
+    with contextlib.suppress(PhrasingError):
+        read_question(text, CATALOG)
+    with contextlib.suppress(PhrasingError):
+        rephrase("fits", text, CATALOG)
 
 
 _SALAD = """how much to train a fit on with 2 x4 4x a100 a100s h100 8xh100s two 7b 7 billion 1.5 T tokens in 3
