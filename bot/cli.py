@@ -91,6 +91,8 @@ def _estimate(command: str, text: str, as_json: bool) -> int:
     from config.catalogs import CatalogError, cached_catalog
     from estimator.commands import UsageError, execute
     from estimator.defaults import Defaults
+    from estimator.grammar import USAGE, GrammarError
+    from estimator.phrasing import read_question
 
     try:
         if _needs_settings():
@@ -108,7 +110,14 @@ def _estimate(command: str, text: str, as_json: bool) -> int:
         print(f"napkin: {err}", file=sys.stderr)
         return 2
     try:
+        if command not in USAGE:  # `napkin how much to train a 13B on 1T tokens`: read it as a question
+            reading = read_question(f"{command} {text}", catalog)
+            command, text = reading.command, reading.text
         reply = execute(command, text, catalog=catalog, defaults=defaults)
+    except GrammarError as err:
+        hint = f" Did you mean `{err.suggestion}`?" if err.suggestion else ""
+        print(f"napkin: {err.message}.{hint}\nusage: napkin {USAGE['help']}", file=sys.stderr)
+        return 2
     except UsageError as err:
         hint = f" Did you mean `{err.suggestion}`?" if err.suggestion else ""
         print(f"napkin: {err.message}.{hint}\nusage: napkin {err.usage}", file=sys.stderr)

@@ -608,11 +608,10 @@ def _typo_of_a_command(first: str) -> None:
 
 def _unreadable(words: list[_Word]) -> NoReturn:
     _typo_of_a_command(words[0].low)
-    raise PhrasingError(
-        "I couldn't tell what to estimate. Ask e.g. `how much to train a 13B on 1T tokens with 256 H100s?` "
-        "or `will llama 3.1 70b fit on 2 a100s?`",
-        None,
-    )
+    examples = "`how much to train a 13B on 1T tokens with 256 H100s` or `will llama 3.1 70b fit on 2 a100s`"
+    if len(words) == 1:
+        raise PhrasingError(f"unknown command `{words[0].raw}`; ask e.g. {examples}")
+    raise PhrasingError(f"I couldn't tell what to estimate; ask e.g. {examples}")
 
 
 def _reading(command: str, scan: _Scan) -> Reading:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import cli
 from bot.render.blocks import render_reply
 from bot.slack.answers import Answerer
 from config.catalogs import cached_catalog
@@ -310,3 +311,10 @@ async def test_a_plain_english_dm_is_answered(napkin: NapkinHttp, standin: Slack
     assert await napkin.event(event_envelope(dm_event("fits llama 70b on 2 a100s"))) == 200
     (post,) = await standin.wait_calls("chat.postMessage")
     assert post.body["blocks"] == expected_message("fits", "llama-3.3-70b a100 gpus=2", shareable=False).blocks
+
+
+def test_the_cli_reads_questions_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main("how much to train a 13B on 1T tokens with 256 H100s?".split()) == 0
+    assert capsys.readouterr().out.startswith("Training cost: 13B params × 1T tokens on NVIDIA H100")
+    assert cli.main("fits llama 70b on 2 a100s --json".split()) == 0
+    assert '"model": "llama-3.3-70b"' in capsys.readouterr().out
