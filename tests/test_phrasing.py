@@ -314,7 +314,7 @@ async def test_a_plain_english_dm_is_answered(napkin: NapkinHttp, standin: Slack
 
 
 def test_the_cli_reads_questions_too(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main("how much to train a 13B on 1T tokens with 256 H100s?".split()) == 0
+    assert cli.main(["how", "much", "to", "train", "a", "13B", "on", "1T", "tokens", "with", "256", "H100s?"]) == 0
     assert capsys.readouterr().out.startswith("Training cost: 13B params × 1T tokens on NVIDIA H100")
-    assert cli.main("fits llama 70b on 2 a100s --json".split()) == 0
+    assert cli.main(["fits", "llama", "70b", "on", "2", "a100s", "--json"]) == 0
     assert '"model": "llama-3.3-70b"' in capsys.readouterr().out
