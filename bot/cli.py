@@ -109,6 +109,19 @@ def _estimate(command: str, text: str, as_json: bool) -> int:
     except CatalogError as err:
         print(f"napkin: {err}", file=sys.stderr)
         return 2
+    from estimator.vocabulary import is_command
+
+    if not is_command(command):  # `napkin how much to train a 13B on 1T tokens`: read it as a question
+        from estimator.grammar import USAGE, GrammarError
+        from estimator.phrasing import read_question
+
+        try:
+            reading = read_question(f"{command} {text}".strip(), catalog)
+        except GrammarError as err:
+            hint = f" Did you mean `{err.suggestion}`?" if err.suggestion else ""
+            print(f"napkin: {err.message}.{hint}\nusage: napkin {USAGE['help']}", file=sys.stderr)
+            return 2
+        command, text = reading.command, reading.text
     source = None
     run_text = text
     from estimator.grammar import hub_model_words

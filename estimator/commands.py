@@ -14,6 +14,7 @@ from estimator.errors import EstimateError, refusal
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
+from estimator.phrasing import EXAMPLES, INTRO, Reading, explain, rephrase
 from estimator.quantities import format_count
 from estimator.results import FitsResult, TrainCostResult
 from estimator.serving import ServeJob, estimate_serving
@@ -83,8 +84,10 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
         return Reply("gpus", listing, share)
     if name == "models":
         return Reply("models", ModelListing(tuple(catalog.models.values())), share)
+    reading: Reading | None = None
     try:
-        parsed = parse_command(name, text, catalog)
+        reading = rephrase(name, text, catalog)
+        parsed = parse_command(name, reading.text, catalog)
         if parsed.help:
             return Reply("help", help_topic(name), share)
         if name == "traincost":
@@ -93,15 +96,27 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
             return Reply("servecost", _servecost(parsed, catalog, defaults), parsed.share)
         return Reply("fits", _fits(parsed, catalog, defaults), parsed.share)
     except GrammarError as err:
-        raise UsageError(err.message, USAGE[name], err.suggestion) from None
+        raise UsageError(_explained(reading, text, err.message), short_usage(name), err.suggestion) from None
     except EstimateError as err:
-        raise UsageError(str(err), USAGE[name]) from None
+        raise UsageError(_explained(reading, text, str(err)), short_usage(name)) from None
     except ValidationError as err:  # the grammar's bounds keep values in range: a guard, not a path
-        raise UsageError(str(refusal(err, {})), USAGE[name]) from None
+        raise UsageError(str(refusal(err, {})), short_usage(name)) from None
+
+
+def short_usage(command: str) -> str:
+    """One short example of ``command`` for error messages (the full usage is in ``help``)."""
+    example = EXAMPLES.get(command, EXAMPLES["help"])
+    return f"{example}   (all options: help {command})" if command in {"traincost", "fits"} else example
+
+
+def _explained(reading: Reading | None, typed: str, message: str) -> str:
+    return message if reading is None else explain(reading, typed, message)
 
 
 def help_topic(command: str | None) -> HelpTopic:
     """Help for one command, or an overview when ``command`` is None or unknown."""
+    if command == "intro":
+        return HelpTopic(None, INTRO)
     if command is not None and is_command(command) and command in HELP:
         return HelpTopic(command, HELP[command])
     return HelpTopic(None, HELP_OVERVIEW)

@@ -351,7 +351,8 @@ def test_help_is_shown_verbatim_without_share_button() -> None:
 def test_error_shows_message_suggestion_and_usage() -> None:
     message = GOLDEN_CASES["error_unknown_gpu"]()
     assert message.blocks[0]["text"]["text"] == ":warning: didn't recognise `h10O`\nDid you mean `h100`?"
-    assert _preformatted_text(message).startswith("Usage: traincost <params|model>")
+    # a short example, not the whole usage line (issue #10): every option is one `help traincost` away
+    assert _preformatted_text(message) == "Usage: traincost 13B 1T h100 gpus=256   (all options: help traincost)"
     assert message.text.startswith(":warning: didn't recognise")
 
 

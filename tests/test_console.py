@@ -75,7 +75,7 @@ async def test_lines_without_a_slash_and_mentions() -> None:
 async def test_errors_help_comments_and_quit() -> None:
     out = await run_lines("", "# a comment", "/fits 20B h1000", "@napkin", "quit", "/gpus")
     assert out == as_text(expected_error("fits", "20B h1000")) + as_text(
-        expected_message("help", "", user_id=CONSOLE_USER, shareable=False)
+        expected_message("help", "intro", user_id=CONSOLE_USER, shareable=False)
     )
 
 

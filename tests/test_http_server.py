@@ -68,7 +68,7 @@ async def wait_until(predicate: Any, within: float = 5.0) -> None:
         ("/napkin", "models", "models", ""),
         ("/napkin", "traincost 7B 1T", "traincost", "7B 1T"),
         ("/traincost", "help", "traincost", "help"),
-        ("/napkin", "", "help", ""),
+        ("/napkin", "", "help", "intro"),  # an empty question gets the friendly intro
     ],
 )
 async def test_commands_are_answered_ephemerally_in_the_ack(

@@ -107,7 +107,7 @@ async def test_a_mistyped_mention_gets_the_usage_in_the_thread(napkin: NapkinHtt
     assert post.body["blocks"] == expected_error("traincost", "70X").blocks
     assert await napkin.event(event_envelope(mention_event(""))) == 200
     posts = await standin.wait_calls("chat.postMessage", 2)
-    assert posts[1].body["blocks"] == expected_message("help", "", shareable=False).blocks
+    assert posts[1].body["blocks"] == expected_message("help", "intro", shareable=False).blocks
 
 
 async def test_a_dm_is_answered_and_bot_messages_are_ignored(napkin: NapkinHttp, standin: SlackStandIn) -> None:

@@ -48,7 +48,7 @@ KEY_FIGURES: dict[str, tuple[str, ...]] = {
     "models": ("llama-3.1-70b", "70.6B", "mixtral-8x7b", "46.7B", "12.9B", "128k", "32k"),
     "error_unknown_gpu": (
         "napkin: didn't recognise `h10O`. Did you mean `h100`?",
-        "usage: napkin traincost <params|model> [tokens] [gpu]",
+        "usage: napkin traincost 13B 1T h100 gpus=256   (all options: help traincost)",
     ),
 }
 

@@ -16,8 +16,10 @@ from typing import Any, Literal
 from bot.logs import clip, log_fields
 from bot.render.blocks import SlackMessage, parse_share_value, render_error, render_reply, render_shared
 from estimator.catalog import Catalog
-from estimator.commands import Reply, UsageError, execute
+from estimator.commands import Reply, UsageError, execute, short_usage
 from estimator.defaults import Defaults
+from estimator.grammar import USAGE, GrammarError
+from estimator.phrasing import Reading, explain, read_question
 from estimator.vocabulary import DIRECT_SLASH_COMMANDS, UMBRELLA_SLASH_COMMAND
 
 Outcome = Literal["ok", "usage_error", "internal_error"]
@@ -142,12 +144,15 @@ class Answerer:
         user_id: str | None,
         shareable: bool,
         context: Mapping[str, object],
+        asked: tuple[str, Reading] | None = None,
     ) -> Answer:
         try:
             reply = self._execute(command, text, catalog=self._catalog, defaults=self._defaults)
             message = render_reply(reply, command_text=text, user_id=user_id, shareable=shareable and not reply.share)
             return Answer(reply.command, message, in_channel=reply.share)
         except UsageError as err:
+            if asked is not None:  # say how the question was read: "I read this as `fits …`; …"
+                err = UsageError(explain(asked[1], asked[0], err.message), err.usage, err.suggestion)
             return Answer(command, render_error(err), outcome="usage_error")
         except Exception as err:  # answer politely whatever went wrong; the log has the details
             log_unexpected(err, command=clip(command, 40), **context)
@@ -158,14 +163,35 @@ class Answerer:
 
         ``/napkin <command> …`` takes the command as its first word (``/napkin models``).
         """
-        command, rest = (name, text) if name in DIRECT_SLASH_COMMANDS else split_command(text)
-        return self._run(command, rest, user_id=user_id, shareable=True, context={"slash": name})
+        if name in DIRECT_SLASH_COMMANDS:
+            return self._run(name, text, user_id=user_id, shareable=True, context={"slash": name})
+        return self._ask(text, user_id=user_id, shareable=True, context={"slash": name})
 
     def mention(self, text: str, *, user_id: str | None = None, bot_user_id: str | None = None) -> Answer:
-        """The answer to ``@napkin <command> …`` or a DM; always posted in a thread, never ephemeral."""
-        command, rest = split_command(mention_text(text, bot_user_id))
-        answer = self._run(command, rest, user_id=user_id, shareable=False, context={"kind": "mention"})
+        """The answer to ``@napkin <question or command>`` or a DM; always in a thread, never ephemeral.
+
+        Plain English is read as the command it asks for (``how much to train a 13B on 1T tokens?``).
+        """
+        question = mention_text(text, bot_user_id)
+        answer = self._ask(question, user_id=user_id, shareable=False, context={"kind": "mention"})
         return Answer(answer.command, answer.message, in_channel=True, outcome=answer.outcome)
+
+    def _ask(self, question: str, *, user_id: str | None, shareable: bool, context: Mapping[str, object]) -> Answer:
+        """Read ``question`` as a command (:func:`estimator.phrasing.read_question`) and answer it."""
+        try:
+            reading = read_question(question, self._catalog)
+        except GrammarError as err:
+            command = split_command(question)[0]
+            usage = short_usage(command) if command in {"traincost", "fits"} else USAGE["help"]
+            return Answer(command, render_error(UsageError(err.message, usage, err.suggestion)), outcome="usage_error")
+        return self._run(
+            reading.command,
+            reading.text,
+            user_id=user_id,
+            shareable=shareable,
+            context=context,
+            asked=(question, reading),
+        )
 
     def share(self, value: str, *, user_id: str, command_names: Mapping[str, str]) -> Answer:
         """Recompute a shared answer from the button's value, attributed to ``user_id``.
