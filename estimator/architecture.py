@@ -11,6 +11,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
+from estimator.precision import Precision
+
 
 class MoE(BaseModel):
     """Mixture-of-experts MLP layout."""
@@ -94,6 +96,12 @@ class ModelArch(BaseModel):
     training_tokens_source: str | None = Field(
         default=None, min_length=1, description="Where training_tokens is published (paper, model card)."
     )
+    stored_weight_bytes: PositiveInt | None = Field(
+        default=None,
+        description="A pre-quantized checkpoint's weights as stored (scales, zero points and unquantized "
+        "layers included); inference at stored_precision uses it instead of an assumed bytes/param.",
+    )
+    stored_precision: Precision | None = Field(default=None, description="The precision stored_weight_bytes is at.")
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -130,6 +138,12 @@ class ModelArch(BaseModel):
     def is_mla(self) -> bool:
         """Whether attention is DeepSeek's multi-head latent attention (compressed KV cache)."""
         return self.mla is not None
+
+    def stored_bytes_at(self, fmt: str) -> int | None:
+        """The checkpoint's stored weight bytes when inference runs at its stored precision, else None."""
+        if self.stored_weight_bytes is None or self.stored_precision is None or fmt != self.stored_precision.value:
+            return None
+        return self.stored_weight_bytes
 
     def param_count(self) -> int:
         """Total parameters derived from the architecture (MoE: every expert)."""

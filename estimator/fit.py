@@ -203,8 +203,15 @@ def _inference_formats(s: _Request) -> tuple[WeightFormat, ...]:
     return (s.sixteen_bit, eight_bit, Precision.INT4)
 
 
+def _stored_bytes(s: _Request, fmt: WeightFormat) -> int | None:
+    return s.job.model.stored_bytes_at(str(fmt)) if s.job.model is not None else None
+
+
 def _inference_workload(s: _Request, fmt: WeightFormat, kv_cache: int) -> Workload:
-    return Workload("inference", str(fmt), fmt, weight_bytes(s.job.params, fmt, s.unquantized_params), kv_cache)
+    weights = _stored_bytes(s, fmt)
+    if weights is None:
+        weights = weight_bytes(s.job.params, fmt, s.unquantized_params)
+    return Workload("inference", str(fmt), fmt, weights, kv_cache)
 
 
 def _training_workload(s: _Request, mode: Mode) -> Workload:
@@ -471,10 +478,16 @@ def _scenario_assumptions(
     lines: list[str] = []
     kept_16bit = _KEPT_16BIT if s.unquantized_params > 0 and bytes_per_param(w.weight_format) < 2 else ""
     if w.mode == "inference":
-        lines.append(
-            f"Weights: {s.params_text()} params × {_BYTES_PER_PARAM_TEXT[w.weight_format]} bytes "
-            f"({w.label}) = {format_bytes(w.weights)}{kept_16bit}"
-        )
+        if _stored_bytes(s, w.weight_format) is not None:
+            lines.append(
+                f"Weights: {s.params_text()} params as the checkpoint stores them ({w.label}) = "
+                f"{format_bytes(w.weights)}, its exact bytes (scales, zero points and unquantized layers included)"
+            )
+        else:
+            lines.append(
+                f"Weights: {s.params_text()} params × {_BYTES_PER_PARAM_TEXT[w.weight_format]} bytes "
+                f"({w.label}) = {format_bytes(w.weights)}{kept_16bit}"
+            )
         lines.append(s.kv_cache_line(w.kv_cache))
         lines.append(
             f"Activations: chunked prefill of at most {s.budget.prefill_chunk} tokens per step (vLLM's default "

@@ -313,6 +313,11 @@ def _validate(job: ServeJob) -> None:
         raise EstimateError(f"batch= must be at least 1 (got {job.batch})")
 
 
+def _stored(job: ServeJob, dtype: Precision) -> int | None:
+    """A pre-quantized checkpoint's exact weight bytes, when serving at the precision it is stored in."""
+    return job.model.stored_bytes_at(dtype.value) if job.model is not None else None
+
+
 def _model(job: ServeJob, gpu: Accelerator) -> _Model:
     shape = shape_of(job.model) if job.model is not None else assumed_shape(job.params)
     sixteen = gpu.default_training_precision()
@@ -329,7 +334,7 @@ def _model(job: ServeJob, gpu: Accelerator) -> _Model:
         shape=shape,
         dtype=dtype,
         kv_bytes=BYTES_PER_VALUE[kv_dtype],
-        weights=weight_bytes(job.params, dtype, unquantized),
+        weights=stored if (stored := _stored(job, dtype)) is not None else weight_bytes(job.params, dtype, unquantized),
         expert_bytes=expert,
         routed=routed,
         top_k=0 if moe is None else moe.experts_per_token,
@@ -460,7 +465,11 @@ def _assumptions(m: _Model, s: _Setup, defaults: Defaults) -> list[str]:
     weights = format_bytes(m.weights)
     lines.append(
         f"Weights {weights} in {m.dtype.value}"
-        + (" (embeddings and LM head 16-bit)" if job.model is not None and bytes_per_param(m.dtype) < 2 else "")
+        + (
+            " (the checkpoint's exact stored bytes, scales and zero points included)"
+            if _stored(job, m.dtype) is not None
+            else (" (embeddings and LM head 16-bit)" if job.model is not None and bytes_per_param(m.dtype) < 2 else "")
+        )
         + f"; KV cache in {_kv_name(m)}: {format_bytes(m.kv_sequence(1))} per token"
     )
     lines.append(

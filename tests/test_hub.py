@@ -17,7 +17,8 @@ from bot.hub.resolve import prepare
 from config.catalogs import cached_catalog
 from estimator.commands import execute
 from estimator.defaults import Defaults
-from tests.fake_hub import FakeHub, FakeRepo, VirtualFile, add_checkpoint
+from estimator.quantities import format_bytes
+from tests.fake_hub import FakeHub, FakeRepo, VirtualFile, add_checkpoint, data_size
 from tests.hub_models import gpt_oss_checkpoint, gptq_tensors, llama_config, llama_tensors
 
 TOKEN = "hf_" + "a" * 34
@@ -165,6 +166,49 @@ def test_gptq_checkpoint_counts_unpacked_weights(hub: FakeHub, capsys: pytest.Ca
     scenarios = document["scenarios"]
     assert isinstance(scenarios, list)
     assert [s["dtype"] for s in scenarios] == ["int4"]
+
+
+def gptq_repo(hub: FakeHub) -> tuple[int, int]:
+    """A GPTQ 4-bit Llama 3.2 1B on the fake Hub: its safetensors data bytes and its parameters."""
+    arch = CATALOG.model("llama-3.2-1b")
+    assert arch is not None
+    config = {**llama_config(arch), "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 128}}
+    tensors = gptq_tensors(arch)
+    files: dict[str, VirtualFile] = {}
+    add_checkpoint(files, [tensors], config)
+    hub.add(FakeRepo("acme/llama-1b-gptq", files))
+    return data_size(tensors), arch.param_count()
+
+
+def test_gptq_weights_line_is_the_checkpoints_stored_bytes(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    stored, params = gptq_repo(hub)
+    document = fits_json(capsys, "acme/llama-1b-gptq", "inference")
+    assert document["source"]["stored_bytes"] == stored  # type: ignore[index]
+    scenarios = document["scenarios"]
+    assert isinstance(scenarios, list)
+    (scenario,) = scenarios
+    # exact: the bytes of every tensor in the file (qweight, qzeros, scales, g_idx, fp16 embeddings, norms)
+    assert scenario["breakdown"]["weights"] == stored
+    # an assumed 0.5 bytes/param with 16-bit embeddings would undercount the scales and zero points
+    assert stored > params * 0.5
+    assert "as the checkpoint stores them (int4)" in scenario["assumptions"][0]
+    assert "scales, zero points" in scenario["assumptions"][0]
+    # another precision asked for: the stored bytes do not apply, the assumed bytes/param does
+    document = fits_json(capsys, "acme/llama-1b-gptq", "inference", "fp16")
+    scenarios = document["scenarios"]
+    assert isinstance(scenarios, list)
+    assert scenarios[0]["breakdown"]["weights"] == params * 2
+
+
+def test_gptq_servecost_weights_are_the_stored_bytes(hub: FakeHub, capsys: pytest.CaptureFixture[str]) -> None:
+    stored, _ = gptq_repo(hub)
+    code, out, err = run_cli(capsys, "servecost", "acme/llama-1b-gptq", "h100", "int4", "--json")
+    assert code == 0, err
+    document = json.loads(out)
+    (weights_line,) = [line for line in document["assumptions"] if line.startswith("Weights ")]
+    assert weights_line.startswith(
+        f"Weights {format_bytes(stored)} in int4 (the checkpoint's exact stored bytes, scales and zero points included)"
+    )
 
 
 def test_mxfp4_checkpoint_counts_two_values_per_byte(hub: FakeHub) -> None:

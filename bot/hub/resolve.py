@@ -108,7 +108,14 @@ async def prepare(command: str, text: str, catalog: Catalog, client: HubClient |
     notes: list[str] = source["notes"]
     if model.arch is None:
         return Prepared(_replace(text, word, str(model.checkpoint.params)), catalog, source)
-    extended, arch = _with_model(catalog, model.arch)
+    ckpt = model.checkpoint
+    arch_in = model.arch
+    if ckpt.quantization is not None and ckpt.precision is not None:
+        # the weights line then uses the checkpoint's real bytes, not an assumed bytes/param
+        arch_in = arch_in.model_copy(
+            update={"stored_weight_bytes": ckpt.stored_bytes, "stored_precision": ckpt.precision}
+        )
+    extended, arch = _with_model(catalog, arch_in)
     new_text = _replace(text, word, arch.key)
     precision = model.checkpoint.precision
     quantized = model.checkpoint.quantization is not None and precision is not None
