@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -91,6 +92,7 @@ class _Model:
     degrees: tuple[int, ...]  # tensor-parallel widths within a node that divide the attention heads
     activation_memo: dict[int, int] = field(default_factory=dict)
     work_memo: dict[tuple[bool, int], tuple[float, float]] = field(default_factory=dict)
+    load_memo: dict[float, tuple[_Load, ...]] = field(default_factory=dict)
 
     def kv_sequence(self, tokens: int) -> int:
         """KV cache bytes of one sequence of ``tokens`` (GQA, sliding window and MLA aware)."""
@@ -155,8 +157,7 @@ class _Model:
         return self.touched(tokens), 2 * self.job.active_params * tokens + self.attention_flops(tokens, tokens / 2)
 
 
-@dataclass(frozen=True)
-class _Chip:
+class _Chip(NamedTuple):
     """One accelerator's rates for this model: what the time formulas divide by."""
 
     gpu: Accelerator
@@ -166,8 +167,7 @@ class _Chip:
     memory: float  # bytes the engine may take: memory × utilisation
 
 
-@dataclass(frozen=True)
-class _Setup:
+class _Setup(NamedTuple):
     """One GPU kind at a tensor × pipeline layout, and the KV budget that leaves on each GPU."""
 
     chip: _Chip
@@ -219,9 +219,9 @@ def _layout(gpus: int, degrees: tuple[int, ...]) -> tuple[int, int]:
     return tensor, gpus // tensor
 
 
-def _kv_budget(m: _Model, chip: _Chip, tensor: int, shards: int, defaults: Defaults) -> int:
-    """Bytes per GPU left for the KV cache: engine memory − weight shard − activations − runtime reserve."""
-    return int(chip.memory - math.ceil(m.weights / shards) - m.activations(tensor) - defaults.cuda_context_bytes)
+def _kv_budget(m: _Model, memory: float, tensor: int, shards: int, defaults: Defaults) -> int:
+    """Bytes per GPU left for the KV cache: engine ``memory`` − weight shard − activations − runtime reserve."""
+    return int(memory - math.ceil(m.weights / shards) - m.activations(tensor) - defaults.cuda_context_bytes)
 
 
 def _capacity(m: _Model, kv_budget: int, shards: int) -> int:
@@ -231,7 +231,7 @@ def _capacity(m: _Model, kv_budget: int, shards: int) -> int:
 
 def _setup(m: _Model, chip: _Chip, tensor: int, pipeline: int, defaults: Defaults) -> _Setup:
     stages = min(pipeline, m.shape.layers)
-    return _Setup(chip, tensor, pipeline, stages, _kv_budget(m, chip, tensor, tensor * stages, defaults))
+    return _Setup(chip, tensor, pipeline, stages, _kv_budget(m, chip.memory, tensor, tensor * stages, defaults))
 
 
 def _capacity_tokens(m: _Model, s: _Setup) -> int:
@@ -250,11 +250,14 @@ def _step(m: _Model, s: _Setup, batch: int, *, loaded: bool) -> tuple[float, Bou
     """Seconds per decode step of ``batch`` sequences, and whether bandwidth or compute limits it.
     ``loaded``: every pipeline stage busy; otherwise one stream passes the stages one after another."""
     read, flops = m.decode_work(batch, loaded=loaded)
-    shards = s.shards if loaded else s.tensor
-    memory_time = read / shards / s.chip.bandwidth
-    compute_time = flops / shards / s.chip.flops
+    memory_time, compute_time = _times(read, flops, s.shards if loaded else s.tensor, s.chip)
     bound: Bound = "compute" if compute_time > memory_time else "bandwidth"
     return max(memory_time, compute_time) + _comm(m, s.tensor), bound
+
+
+def _times(read: float, flops: float, shards: int, chip: _Chip) -> tuple[float, float]:
+    """Seconds to read ``read`` bytes and to compute ``flops``, split over ``shards`` GPUs of ``chip``."""
+    return read / shards / chip.bandwidth, flops / shards / chip.flops
 
 
 def _prefill_time(m: _Model, s: _Setup) -> float:
@@ -345,51 +348,69 @@ def _price(gpu: Accelerator, job: ServeJob) -> tuple[float | None, str | None]:
     return gpu.price.usd_per_hour, f"{gpu.price.provider}, {gpu.price.as_of}"
 
 
-def _cheapest_width(m: _Model, chip: _Chip, defaults: Defaults) -> tuple[_Setup, float] | None:
-    """The tensor-parallel width within a node with the fewest GPU-seconds per output token at max load,
-    and its output tokens/s; None where no width holds one sequence.
+class _Load(NamedTuple):
+    """A tensor-parallel width that holds the model and one sequence, at its max-load batch."""
 
-    Once the KV cache holds the engine's cap of sequences, a wider set-up runs the same batch with the same
-    work per GPU plus its all-reduces, so it costs more per token: the search stops there."""
-    best: tuple[float, _Setup, float] | None = None
-    for tensor in m.degrees:
-        kv_budget = _kv_budget(m, chip, tensor, tensor, defaults)
-        held = _capacity(m, kv_budget, tensor) // m.sequence_tokens
-        if held < 1:
-            continue
-        batch = min(held, MAX_NUM_SEQS)
-        s = _Setup(chip, tensor, 1, 1, kv_budget)
-        tokens_per_s = batch / _step(m, s, batch, loaded=True)[0]
-        per_gpu = tensor / tokens_per_s
-        if best is None or per_gpu < best[0]:
-            best = (per_gpu, s, tokens_per_s)
-        if batch == MAX_NUM_SEQS:
-            break
-    return None if best is None else best[1:]
+    tensor: int
+    batch: int
+    read: float  # bytes one decode step of ``batch`` reads, over the whole model
+    flops: float  # FLOPs of that step
+
+
+def _loads(m: _Model, memory: float, defaults: Defaults) -> tuple[_Load, ...]:
+    """The widths within a node whose GPUs of engine ``memory`` bytes hold the model, narrowest first.
+
+    They stop at the first width whose KV cache holds the engine's cap of sequences: a wider set-up runs the
+    same batch with the same work per GPU plus its all-reduces, so it costs more per token. Only the memory
+    size matters here, so GPUs of one size share the answer."""
+    loads = m.load_memo.get(memory)
+    if loads is None:
+        found = []
+        for tensor in m.degrees:
+            held = _capacity(m, _kv_budget(m, memory, tensor, tensor, defaults), tensor) // m.sequence_tokens
+            if held >= 1:
+                batch = min(held, MAX_NUM_SEQS)
+                found.append(_Load(tensor, batch, *m.decode_work(batch, loaded=True)))
+                if batch == MAX_NUM_SEQS:
+                    break
+        loads = m.load_memo[memory] = tuple(found)
+    return loads
+
+
+def _cheapest_width(m: _Model, chip: _Chip, loads: tuple[_Load, ...]) -> tuple[_Load, float]:
+    """Of ``loads`` (not empty), the width with the fewest GPU-seconds per output token at max load on
+    ``chip`` (the narrowest of equals), and its output tokens/s."""
+    rates = [
+        (load, load.batch / (max(_times(load.read, load.flops, load.tensor, chip)) + _comm(m, load.tensor)))
+        for load in loads
+    ]
+    return min(rates, key=lambda rate: rate[0].tensor / rate[1])
 
 
 def _row(m: _Model, gpu: Accelerator, defaults: Defaults) -> ServeGpuRow | None:
     """``m`` on ``gpu`` at its cheapest tensor-parallel width (most tokens/s per GPU when unpriced)."""
     if not gpu.dense_tflops:  # memory-only entry: no compute peak to time prefill with
         return None
+    memory = gpu.memory_bytes * m.util
     # a bound that needs no search: the weights alone outgrow the widest set-up's engine memory
-    if gpu.memory_bytes * m.util * m.degrees[-1] <= m.weights:
+    if memory * m.degrees[-1] <= m.weights:
         return None
-    cheapest = _cheapest_width(m, _chip(m, gpu), defaults)
-    if cheapest is None:
+    loads = _loads(m, memory, defaults)
+    if not loads:
         return None
-    s, tokens_per_s = cheapest
+    chip = _chip(m, gpu)
+    load, tokens_per_s = _cheapest_width(m, chip, loads)
+    step = max(_times(*m.decode_work(1, loaded=False), load.tensor, chip)) + _comm(m, load.tensor)
     price = m.job.price if m.job.price is not None else (gpu.price.usd_per_hour if gpu.price else None)
-    step, _ = _step(m, s, 1, loaded=False)
     return ServeGpuRow(
         gpu=gpu.key,
         name=gpu.name,
-        num_gpus=s.gpus,
-        compute_dtype=s.compute.value,
+        num_gpus=load.tensor,
+        compute_dtype=chip.compute.value,
         tokens_per_s_per_user=1 / step,
         output_tokens_per_s=tokens_per_s,
         price_per_gpu_hour=price,
-        cost_per_million_output_tokens=_cost(s.gpus, price, tokens_per_s),
+        cost_per_million_output_tokens=_cost(load.tensor, price, tokens_per_s),
     )
 
 
