@@ -144,11 +144,21 @@ class _Model:
             job = self.job
             context = job.input_tokens + job.output_tokens / 2 if loaded else job.input_tokens
             prefill = batch * job.input_tokens / job.output_tokens if loaded else 0.0
-            read = self.touched(batch) + batch * self.kv_sequence(math.ceil(context))
+            read = self.touched(batch) + batch * self.context_kv[loaded]
             flops = 2 * job.active_params * (batch + prefill) + self.attention_flops(batch, context)
             flops += self.attention_flops(prefill, job.input_tokens / 2)
             work = self.work_memo[loaded, batch] = (read, flops)
         return work
+
+    @cached_property
+    def context_kv(self) -> dict[bool, int]:
+        """KV bytes of one sequence at the context a decode step attends over: the prompt for one stream
+        alone (False), the average context under load (True)."""
+        job = self.job
+        return {
+            False: self.kv_sequence(job.input_tokens),
+            True: self.kv_sequence(math.ceil(job.input_tokens + job.output_tokens / 2)),
+        }
 
     @cached_property
     def prefill_work(self) -> tuple[float, float]:
