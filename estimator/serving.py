@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -73,7 +75,8 @@ class ServeJob(BaseModel):
 
 @dataclass(frozen=True)
 class _Model:
-    """What the formulas need of the model, independent of the GPU."""
+    """What the formulas need of the model, independent of the GPU. The GPU-independent parts of the
+    formulas are computed once per question: the comparison asks them of every catalog GPU."""
 
     job: ServeJob
     shape: Shape
@@ -86,26 +89,38 @@ class _Model:
     mbu: float
     mfu: float
     util: float
-    memo: dict[tuple[str, int], int] = field(default_factory=dict)  # the comparison asks the same values often
+    degrees: tuple[int, ...]  # tensor-parallel widths within a node that divide the attention heads
+    activation_memo: dict[int, int] = field(default_factory=dict)
+    work_memo: dict[tuple[bool, int], tuple[float, float]] = field(default_factory=dict)
+    load_memo: dict[float, tuple[_Load, ...]] = field(default_factory=dict)
 
     def kv_sequence(self, tokens: int) -> int:
         """KV cache bytes of one sequence of ``tokens`` (GQA, sliding window and MLA aware)."""
-        value = self.memo.get(("kv", tokens))
-        if value is None:
-            arch = self.job.model
-            value = (
-                arch.kv_cache_bytes(tokens, 1, self.kv_bytes)
-                if arch is not None
-                else self.shape.kv_cache_bytes(tokens, 1, self.kv_bytes)
-            )
-            self.memo["kv", tokens] = value
-        return value
+        arch = self.job.model
+        if arch is not None:
+            return arch.kv_cache_bytes(tokens, 1, self.kv_bytes)
+        return self.shape.kv_cache_bytes(tokens, 1, self.kv_bytes)
+
+    @cached_property
+    def sequence_tokens(self) -> int:
+        """Tokens one request holds in the KV cache by its end: ``in + out``."""
+        return self.job.input_tokens + self.job.output_tokens
+
+    @cached_property
+    def kv_per_token(self) -> float:
+        """KV bytes per token averaged over a whole sequence (a sliding window makes it length-dependent)."""
+        return self.kv_sequence(self.sequence_tokens) / self.sequence_tokens
+
+    @cached_property
+    def all_reduce_s(self) -> float:
+        """Tensor-parallel communication per forward pass: two all-reduces per layer."""
+        return 2 * self.shape.layers * ALLREDUCE_S
 
     def activations(self, tensor: int) -> int:
         """Activation bytes per GPU of one prefill chunk (what the engine profiles at start-up)."""
-        value = self.memo.get(("act", tensor))
+        value = self.activation_memo.get(tensor)
         if value is None:
-            value = self.memo["act", tensor] = inference_activation_bytes(self.shape, PREFILL_CHUNK, 1, tensor)
+            value = self.activation_memo[tensor] = inference_activation_bytes(self.shape, PREFILL_CHUNK, 1, tensor)
         return value
 
     def touched(self, batch: int) -> float:
@@ -120,20 +135,73 @@ class _Model:
         """QKᵀ and AV for ``tokens`` queries over ``context`` cached tokens: 4·L·(a·d_head)·context each."""
         return 4 * self.shape.layers * self.shape.q_width * context * tokens
 
+    def decode_work(self, batch: int, *, loaded: bool) -> tuple[float, float]:
+        """Bytes read and FLOPs of one decode step of ``batch`` sequences over the whole model. ``loaded``:
+        steady state under load, at average context, each step carrying its share of chunked prefill;
+        otherwise one stream at the end of its prompt."""
+        work = self.work_memo.get((loaded, batch))
+        if work is None:
+            job = self.job
+            context = job.input_tokens + job.output_tokens / 2 if loaded else job.input_tokens
+            prefill = batch * job.input_tokens / job.output_tokens if loaded else 0.0
+            read = self.touched(batch) + batch * self.context_kv[loaded]
+            flops = 2 * job.active_params * (batch + prefill) + self.attention_flops(batch, context)
+            flops += self.attention_flops(prefill, job.input_tokens / 2)
+            work = self.work_memo[loaded, batch] = (read, flops)
+        return work
 
-@dataclass(frozen=True)
-class _Setup:
-    """One GPU kind at a tensor × pipeline layout."""
+    @cached_property
+    def context_kv(self) -> dict[bool, int]:
+        """KV bytes of one sequence at the context a decode step attends over: the prompt for one stream
+        alone (False), the average context under load (True)."""
+        job = self.job
+        return {
+            False: self.kv_sequence(job.input_tokens),
+            True: self.kv_sequence(math.ceil(job.input_tokens + job.output_tokens / 2)),
+        }
+
+    @cached_property
+    def prefill_work(self) -> tuple[float, float]:
+        """Bytes read (the weights, once) and FLOPs of the prefill of ``in`` tokens over the whole model."""
+        tokens = self.job.input_tokens
+        return self.touched(tokens), 2 * self.job.active_params * tokens + self.attention_flops(tokens, tokens / 2)
+
+
+class _Chip(NamedTuple):
+    """One accelerator's rates for this model: what the time formulas divide by."""
 
     gpu: Accelerator
+    compute: Precision  # the precision its matmuls run at
+    bandwidth: float  # bytes/s read, at MBU
+    flops: float  # FLOP/s at ``compute``, at MFU
+    memory: float  # bytes the engine may take: memory × utilisation
+
+
+class _Setup(NamedTuple):
+    """One GPU kind at a tensor × pipeline layout, and the KV budget that leaves on each GPU."""
+
+    chip: _Chip
     tensor: int
     pipeline: int
-    compute: Precision
+    stages: int  # pipeline stages that hold layers: at most one per layer
     kv_budget: int  # per GPU
+
+    @property
+    def gpu(self) -> Accelerator:
+        return self.chip.gpu
+
+    @property
+    def compute(self) -> Precision:
+        return self.chip.compute
 
     @property
     def gpus(self) -> int:
         return self.tensor * self.pipeline
+
+    @property
+    def shards(self) -> int:
+        """GPUs the weights and the KV cache are split over."""
+        return self.tensor * self.stages
 
 
 def _compute_precision(gpu: Accelerator, weights: Precision) -> Precision:
@@ -142,6 +210,14 @@ def _compute_precision(gpu: Accelerator, weights: Precision) -> Precision:
         return weights
     sixteen = gpu.default_training_precision()
     return sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.FP32
+
+
+def _chip(m: _Model, gpu: Accelerator) -> _Chip:
+    """``gpu``'s effective rates for ``m`` (a chip with a published dense peak)."""
+    compute = _compute_precision(gpu, m.dtype)
+    peak = gpu.peak_flops(compute)
+    assert peak is not None  # noqa: S101 - _compute_precision picks a precision the chip has
+    return _Chip(gpu, compute, gpu.bandwidth_tbps * 1e12 * m.mbu, peak * m.mfu, gpu.memory_bytes * m.util)
 
 
 def _tp_degrees(node_size: int, heads: int) -> tuple[int, ...]:
@@ -153,52 +229,53 @@ def _layout(gpus: int, degrees: tuple[int, ...]) -> tuple[int, int]:
     return tensor, gpus // tensor
 
 
-def _setup(m: _Model, gpu: Accelerator, tensor: int, pipeline: int, defaults: Defaults) -> _Setup:
-    shards = tensor * min(pipeline, m.shape.layers)
-    activations = m.activations(tensor)
-    budget = gpu.memory_bytes * m.util - math.ceil(m.weights / shards) - activations - defaults.cuda_context_bytes
-    return _Setup(gpu, tensor, pipeline, _compute_precision(gpu, m.dtype), int(budget))
+def _kv_budget(m: _Model, memory: float, tensor: int, shards: int, defaults: Defaults) -> int:
+    """Bytes per GPU left for the KV cache: engine ``memory`` − weight shard − activations − runtime reserve."""
+    return int(memory - math.ceil(m.weights / shards) - m.activations(tensor) - defaults.cuda_context_bytes)
+
+
+def _capacity(m: _Model, kv_budget: int, shards: int) -> int:
+    """Tokens of KV cache ``shards`` GPUs with ``kv_budget`` bytes each hold."""
+    return max(0, int(kv_budget * shards / m.kv_per_token))
+
+
+def _setup(m: _Model, chip: _Chip, tensor: int, pipeline: int, defaults: Defaults) -> _Setup:
+    stages = min(pipeline, m.shape.layers)
+    return _Setup(chip, tensor, pipeline, stages, _kv_budget(m, chip.memory, tensor, tensor * stages, defaults))
 
 
 def _capacity_tokens(m: _Model, s: _Setup) -> int:
-    per_token = m.kv_sequence(m.job.input_tokens + m.job.output_tokens) / (m.job.input_tokens + m.job.output_tokens)
-    shards = s.tensor * min(s.pipeline, m.shape.layers)
-    return max(0, int(s.kv_budget * shards / per_token))
+    return _capacity(m, s.kv_budget, s.shards)
 
 
-def _comm(m: _Model, s: _Setup) -> float:
-    return 2 * m.shape.layers * ALLREDUCE_S if s.tensor > 1 else 0.0
+def _holds(m: _Model, s: _Setup) -> bool:
+    return _capacity_tokens(m, s) >= m.sequence_tokens
 
 
-def _peak(s: _Setup) -> float:
-    flops = s.gpu.peak_flops(s.compute)
-    assert flops is not None  # noqa: S101 - _compute_precision picks a precision the chip has
-    return flops
+def _comm(m: _Model, tensor: int) -> float:
+    return m.all_reduce_s if tensor > 1 else 0.0
 
 
 def _step(m: _Model, s: _Setup, batch: int, *, loaded: bool) -> tuple[float, Bound]:
     """Seconds per decode step of ``batch`` sequences, and whether bandwidth or compute limits it.
-    ``loaded``: steady state under load, each step also carrying its share of chunked prefill,
-    with every pipeline stage busy; otherwise one stream passes the stages one after another."""
-    job = m.job
-    context = job.input_tokens + job.output_tokens / 2 if loaded else job.input_tokens
-    prefill = batch * job.input_tokens / job.output_tokens if loaded else 0.0
-    shards = s.tensor * (min(s.pipeline, m.shape.layers) if loaded else 1)
-    read = (m.touched(batch) + batch * m.kv_sequence(math.ceil(context))) / shards
-    flops = 2 * job.active_params * (batch + prefill) + m.attention_flops(batch, context)
-    flops += m.attention_flops(prefill, job.input_tokens / 2)
-    memory_time = read / (s.gpu.bandwidth_tbps * 1e12 * m.mbu)
-    compute_time = flops / shards / (_peak(s) * m.mfu)
+    ``loaded``: every pipeline stage busy; otherwise one stream passes the stages one after another."""
+    read, flops = m.decode_work(batch, loaded=loaded)
+    memory_time, compute_time = _times(read, flops, s.shards if loaded else s.tensor, s.chip)
     bound: Bound = "compute" if compute_time > memory_time else "bandwidth"
-    return max(memory_time, compute_time) + _comm(m, s), bound
+    return max(memory_time, compute_time) + _comm(m, s.tensor), bound
+
+
+def _times(read: float, flops: float, shards: int, chip: _Chip) -> tuple[float, float]:
+    """Seconds to read ``read`` bytes and to compute ``flops``, split over ``shards`` GPUs of ``chip``."""
+    return read / shards / chip.bandwidth, flops / shards / chip.flops
 
 
 def _prefill_time(m: _Model, s: _Setup) -> float:
-    tokens = m.job.input_tokens
-    flops = 2 * m.job.active_params * tokens + m.attention_flops(tokens, tokens / 2)
-    compute = flops / s.tensor / (_peak(s) * m.mfu)
-    floor = m.touched(tokens) / s.tensor / (s.gpu.bandwidth_tbps * 1e12 * m.mbu)
-    return max(compute, floor) + _comm(m, s)
+    """Seconds to the first token of one prompt: compute-bound, with one weight read as its floor."""
+    read, flops = m.prefill_work
+    compute = flops / s.tensor / s.chip.flops
+    floor = read / s.tensor / s.chip.bandwidth
+    return max(compute, floor) + _comm(m, s.tensor)
 
 
 def _single(m: _Model, s: _Setup) -> SingleStream:
@@ -211,6 +288,7 @@ def _cost(gpus: int, price: float | None, tokens_per_s: float) -> float | None:
 
 
 def _speed(m: _Model, s: _Setup, batch: int, price: float | None, *, kv_limited: bool = False) -> Speed:
+    """Latency, throughput and cost with ``batch`` sequences in flight."""
     step, bound = _step(m, s, batch, loaded=True)
     room = max(1, PREFILL_CHUNK - batch)  # prompt tokens a step can take beside the decode tokens
     ttft = step * math.ceil(m.job.input_tokens / room)
@@ -229,19 +307,44 @@ def _speed(m: _Model, s: _Setup, batch: int, price: float | None, *, kv_limited:
 
 
 def _max_load(m: _Model, s: _Setup, price: float | None) -> Speed:
-    held = _capacity_tokens(m, s) // (m.job.input_tokens + m.job.output_tokens)
+    """As many sequences as the KV cache holds, at most the engine's cap."""
+    held = _capacity_tokens(m, s) // m.sequence_tokens
     batch = max(1, min(held, MAX_NUM_SEQS))
     return _speed(m, s, batch, price, kv_limited=held < MAX_NUM_SEQS)
 
 
-def _holds(m: _Model, s: _Setup) -> bool:
-    return _capacity_tokens(m, s) >= m.job.input_tokens + m.job.output_tokens
+@dataclass(frozen=True)
+class _Speeds:
+    """Everything timed on a set-up that holds the model."""
+
+    single: SingleStream
+    max_load: Speed
+    at_batch: Speed | None
+    cost_per_million_input_tokens: float | None
+    gpu_hours_per_billion_output_tokens: float
 
 
-def _fewest(m: _Model, gpu: Accelerator, defaults: Defaults) -> _Setup | None:
+def _speeds(m: _Model, s: _Setup, price: float | None) -> _Speeds:
+    job = m.job
+    max_load = _max_load(m, s, price)
+    at_batch = None
+    if job.batch is not None:
+        held = _capacity_tokens(m, s) // m.sequence_tokens
+        at_batch = _speed(m, s, job.batch, price, kv_limited=job.batch > held)
+    prefill_rate = job.input_tokens / _prefill_time(m, s)  # prompt tokens/s of one pipeline stage's pass
+    return _Speeds(
+        single=_single(m, s),
+        max_load=max_load,
+        at_batch=at_batch,
+        cost_per_million_input_tokens=_cost(s.gpus, price, prefill_rate * s.stages),
+        gpu_hours_per_billion_output_tokens=s.gpus / (max_load.output_tokens_per_s * 3600) * BILLION,
+    )
+
+
+def _fewest(m: _Model, chip: _Chip, defaults: Defaults) -> _Setup | None:
     """Fewest GPUs in a node (tensor parallel) that hold the weights and one sequence."""
-    for tensor in _tp_degrees(defaults.node_size, m.shape.heads):
-        s = _setup(m, gpu, tensor, 1, defaults)
+    for tensor in m.degrees:
+        s = _setup(m, chip, tensor, 1, defaults)
         if _holds(m, s):
             return s
     return None
@@ -255,38 +358,74 @@ def _price(gpu: Accelerator, job: ServeJob) -> tuple[float | None, str | None]:
     return gpu.price.usd_per_hour, f"{gpu.price.provider}, {gpu.price.as_of}"
 
 
+class _Load(NamedTuple):
+    """A tensor-parallel width that holds the model and one sequence, at its max-load batch."""
+
+    tensor: int
+    batch: int
+    read: float  # bytes one decode step of ``batch`` reads, over the whole model
+    flops: float  # FLOPs of that step
+
+
+def _loads(m: _Model, memory: float, defaults: Defaults) -> tuple[_Load, ...]:
+    """The widths within a node whose GPUs of engine ``memory`` bytes hold the model, narrowest first.
+
+    They stop at the first width whose KV cache holds the engine's cap of sequences: a wider set-up runs the
+    same batch with the same work per GPU plus its all-reduces, so it costs more per token. Only the memory
+    size matters here, so GPUs of one size share the answer."""
+    loads = m.load_memo.get(memory)
+    if loads is None:
+        found = []
+        for tensor in m.degrees:
+            held = _capacity(m, _kv_budget(m, memory, tensor, tensor, defaults), tensor) // m.sequence_tokens
+            if held >= 1:
+                batch = min(held, MAX_NUM_SEQS)
+                found.append(_Load(tensor, batch, *m.decode_work(batch, loaded=True)))
+                if batch == MAX_NUM_SEQS:
+                    break
+        loads = m.load_memo[memory] = tuple(found)
+    return loads
+
+
+def _cheapest_width(m: _Model, chip: _Chip, loads: tuple[_Load, ...]) -> tuple[_Load, float]:
+    """Of ``loads`` (not empty), the width with the fewest GPU-seconds per output token at max load on
+    ``chip`` (the narrowest of equals), and its output tokens/s."""
+    rates = [
+        (load, load.batch / (max(_times(load.read, load.flops, load.tensor, chip)) + _comm(m, load.tensor)))
+        for load in loads
+    ]
+    return min(rates, key=lambda rate: rate[0].tensor / rate[1])
+
+
 def _row(m: _Model, gpu: Accelerator, defaults: Defaults) -> ServeGpuRow | None:
-    """The cheapest tensor-parallel width within a node (most tokens/s per GPU when unpriced)."""
+    """``m`` on ``gpu`` at its cheapest tensor-parallel width (most tokens/s per GPU when unpriced)."""
     if not gpu.dense_tflops:  # memory-only entry: no compute peak to time prefill with
         return None
-    price = m.job.price if m.job.price is not None else (gpu.price.usd_per_hour if gpu.price else None)
-    best: tuple[float, _Setup, float] | None = None
-    for tensor in _tp_degrees(defaults.node_size, m.shape.heads):
-        s = _setup(m, gpu, tensor, 1, defaults)
-        if not _holds(m, s):
-            continue
-        batch = max(1, min(_capacity_tokens(m, s) // (m.job.input_tokens + m.job.output_tokens), MAX_NUM_SEQS))
-        tokens_per_s = batch / _step(m, s, batch, loaded=True)[0]
-        per_gpu = s.gpus / tokens_per_s
-        if best is None or per_gpu < best[0]:
-            best = (per_gpu, s, tokens_per_s)
-    if best is None:
+    memory = gpu.memory_bytes * m.util
+    # a bound that needs no search: the weights alone outgrow the widest set-up's engine memory
+    if memory * m.degrees[-1] <= m.weights:
         return None
-    _, s, tokens_per_s = best
-    step, _ = _step(m, s, 1, loaded=False)
+    loads = _loads(m, memory, defaults)
+    if not loads:
+        return None
+    chip = _chip(m, gpu)
+    load, tokens_per_s = _cheapest_width(m, chip, loads)
+    step = max(_times(*m.decode_work(1, loaded=False), load.tensor, chip)) + _comm(m, load.tensor)
+    price = m.job.price if m.job.price is not None else (gpu.price.usd_per_hour if gpu.price else None)
     return ServeGpuRow(
         gpu=gpu.key,
         name=gpu.name,
-        num_gpus=s.gpus,
-        compute_dtype=s.compute.value,
+        num_gpus=load.tensor,
+        compute_dtype=chip.compute.value,
         tokens_per_s_per_user=1 / step,
         output_tokens_per_s=tokens_per_s,
         price_per_gpu_hour=price,
-        cost_per_million_output_tokens=_cost(s.gpus, price, tokens_per_s),
+        cost_per_million_output_tokens=_cost(load.tensor, price, tokens_per_s),
     )
 
 
 def _comparison(m: _Model, accelerators: tuple[Accelerator, ...], defaults: Defaults) -> list[ServeGpuRow]:
+    """Every accelerator that holds ``m``: cheapest per million tokens first, then unpriced by throughput."""
     rows = [row for gpu in accelerators if (row := _row(m, gpu, defaults)) is not None]
     priced = sorted((r for r in rows if r.cost_per_million_output_tokens is not None), key=_row_cost)
     unpriced = sorted(
@@ -318,7 +457,8 @@ def _stored(job: ServeJob, dtype: Precision) -> int | None:
     return job.model.stored_bytes_at(dtype.value) if job.model is not None else None
 
 
-def _model(job: ServeJob, gpu: Accelerator) -> _Model:
+def _model(job: ServeJob, gpu: Accelerator, defaults: Defaults) -> _Model:
+    """The model's side of the formulas; weights default to ``gpu``'s 16-bit format."""
     shape = shape_of(job.model) if job.model is not None else assumed_shape(job.params)
     sixteen = gpu.default_training_precision()
     dtype = job.dtype or (sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.BF16)
@@ -341,41 +481,30 @@ def _model(job: ServeJob, gpu: Accelerator) -> _Model:
         mbu=job.mbu or MBU,
         mfu=job.mfu or MFU,
         util=job.util or ENGINE_UTILISATION,
+        degrees=_tp_degrees(defaults.node_size, shape.heads),
     )
 
 
 def estimate_serving(
     job: ServeJob, gpu: Accelerator, defaults: Defaults, accelerators: tuple[Accelerator, ...] = ()
 ) -> ServeCostResult:
-    """Single-stream latency, max-load throughput, concurrency and $ per million tokens of ``job`` on ``gpu``."""
+    """Single-stream latency, max-load throughput, concurrency and $ per million tokens of ``job`` on ``gpu``,
+    and the same job on each of ``accelerators`` that holds it."""
     _validate(job)
     if not gpu.dense_tflops:
         raise EstimateError(f"no published dense peak for {gpu.name}: napkin answers memory only (try `fits`)")
-    m = _model(job, gpu)
-    degrees = _tp_degrees(defaults.node_size, m.shape.heads)
-    fewest = _fewest(m, gpu, defaults)
-    needed = 0 if fewest is None else fewest.gpus
+    m = _model(job, gpu, defaults)
+    chip = _chip(m, gpu)
+    fewest = _fewest(m, chip, defaults)
     if job.num_gpus is not None:
-        tensor, pipeline = _layout(job.num_gpus, degrees)
-        s = _setup(m, gpu, tensor, pipeline, defaults)
+        s = _setup(m, chip, *_layout(job.num_gpus, m.degrees), defaults)
     else:
-        s = fewest or _setup(m, gpu, degrees[-1], 1, defaults)
+        s = fewest or _setup(m, chip, m.degrees[-1], 1, defaults)
     fits = _holds(m, s)
-    if not fits and fewest is None:
-        needed = _fits_count(job, m, gpu, defaults)
+    needed = fewest.gpus if fewest is not None else 0 if fits else _fits_count(job, m, gpu, defaults)
     price, price_source = _price(gpu, job)
-    kv_capacity = _capacity_tokens(m, s)
-    single = max_load = at_batch = None
-    cost_in = hours = None
-    if fits:
-        single = _single(m, s)
-        max_load = _max_load(m, s, price)
-        if job.batch is not None:
-            held = kv_capacity // (job.input_tokens + job.output_tokens)
-            at_batch = _speed(m, s, job.batch, price, kv_limited=job.batch > held)
-        prefill_rate = job.input_tokens / _prefill_time(m, s) if s.tensor else 0.0
-        cost_in = _cost(s.gpus, price, prefill_rate * min(s.pipeline, m.shape.layers))
-        hours = s.gpus / (max_load.output_tokens_per_s * 3600) * BILLION
+    speeds = _speeds(m, s, price) if fits else None
+    max_load = None if speeds is None else speeds.max_load
     return ServeCostResult(
         model=None if job.model is None else job.model.key,
         params=job.params,
@@ -391,15 +520,15 @@ def estimate_serving(
         fits=fits,
         gpus_needed=needed,
         verdict_text=_verdict(m, s, fits, needed),
-        kv_capacity_tokens=kv_capacity,
-        single_stream=single,
+        kv_capacity_tokens=_capacity_tokens(m, s),
+        single_stream=None if speeds is None else speeds.single,
         max_load=max_load,
-        at_batch=at_batch,
+        at_batch=None if speeds is None else speeds.at_batch,
         price_per_gpu_hour=price,
         price_source=price_source,
         cost_per_million_output_tokens=None if max_load is None else max_load.cost_per_million_output_tokens,
-        cost_per_million_input_tokens=cost_in,
-        gpu_hours_per_billion_output_tokens=hours,
+        cost_per_million_input_tokens=None if speeds is None else speeds.cost_per_million_input_tokens,
+        gpu_hours_per_billion_output_tokens=None if speeds is None else speeds.gpu_hours_per_billion_output_tokens,
         bound=None if max_load is None else max_load.bound,
         mbu=m.mbu,
         mfu=m.mfu,

@@ -212,3 +212,29 @@ def test_littles_law_holds_for_any_request_shape(input_tokens: int, output_token
         in_flight = load.output_tokens_per_s / output_tokens * seconds_each
         assert in_flight >= load.concurrent_sequences * 0.999
         assert in_flight <= load.concurrent_sequences * (1 + load.ttft_ms / (output_tokens * load.itl_ms)) * 1.001
+
+
+@pytest.mark.parametrize(
+    ("model", "dtype"), [("llama-3.3-70b", Precision.FP8), ("mixtral-8x7b", None), ("llama-3.1-8b", Precision.INT4)]
+)
+def test_comparison_rows_are_the_cheapest_width_of_a_full_search(model: str, dtype: Precision | None) -> None:
+    """Each comparison row (found by a search that stops once the KV cache holds the engine's cap) equals the
+    cheapest of servecost's own answers at every tensor-parallel width within a node that holds the model."""
+    arch = CATALOG.model(model)
+    assert arch is not None
+    gpus = tuple(CATALOG.accelerators.values())
+    job = ServeJob(params=arch.param_count(), active_params=arch.active_param_count(), model=arch, dtype=dtype)
+    rows = estimate_serving(job, gpus[0], DEFAULTS, gpus).comparison
+    assert rows
+    for row in rows:
+        gpu = CATALOG.gpu(row.gpu)
+        assert gpu is not None
+        answers = [
+            estimate_serving(job.model_copy(update={"num_gpus": width}), gpu, DEFAULTS) for width in (1, 2, 4, 8)
+        ]
+        held = [(a.num_gpus / a.max_load.output_tokens_per_s, a) for a in answers if a.fits and a.max_load]
+        best = min(held, key=lambda pair: pair[0])[1]
+        assert best.max_load is not None
+        assert best.single_stream is not None
+        assert (row.num_gpus, row.output_tokens_per_s) == (best.num_gpus, best.max_load.output_tokens_per_s)
+        assert row.tokens_per_s_per_user == best.single_stream.tokens_per_s
