@@ -22,10 +22,17 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.server.serve import build_web_app
+from bot.server.web_app import build_web_app
 from bot.slack.app import AppState, build_app
 from tests.conftest import settings_for
-from tests.slack_standin import SlackStandIn, block_actions_body, event_envelope, signed_headers, slash_form
+from tests.slack_standin import (
+    SIGNING_SECRET,
+    SlackStandIn,
+    block_actions_body,
+    event_envelope,
+    signed_headers,
+    slash_form,
+)
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FEWER = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -82,7 +89,9 @@ class ThreadedNapkin:
         await self.standin.start()
         app_settings = settings_for(self.standin)
         state = AppState()
-        web_app = build_web_app(build_app(app_settings, state=state), state, drain_seconds=2)
+        web_app = build_web_app(
+            build_app(app_settings, state=state), state, signing_secret=SIGNING_SECRET, drain_seconds=2
+        )
         self.runner = web.AppRunner(web_app, access_log=None)
         await self.runner.setup()
         await web.TCPSite(self.runner, "127.0.0.1", 0).start()
