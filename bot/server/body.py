@@ -11,7 +11,7 @@ import asyncio
 
 from aiohttp import web
 
-from bot.server.limits import BODY_READ_SECONDS, DRAIN_BODY_GRACE_SECONDS, MAX_BODY_BYTES, BodyBudget
+from bot.server.limits import BODY_READ_SECONDS, DRAIN_BODY_GRACE_SECONDS, MAX_BODY_BYTES, BodyBudgets
 
 
 class BodyRefused(Exception):
@@ -26,7 +26,7 @@ def _refusal(status: int, error: str, **headers: str) -> BodyRefused:
     return BodyRefused(web.json_response({"error": error}, status=status, headers=headers or None))
 
 
-async def receive_body(request: web.Request, budget: BodyBudget, draining: asyncio.Event) -> bytes:
+async def receive_body(request: web.Request, budgets: BodyBudgets, draining: asyncio.Event) -> bytes:
     """The whole body, or BodyRefused: 413 too large, 503 over the memory budget, 408 too slow.
 
     Once draining, a body still arriving gets ``DRAIN_BODY_GRACE_SECONDS`` and then 503, so every
@@ -36,6 +36,7 @@ async def receive_body(request: web.Request, budget: BodyBudget, draining: async
     if declared is not None and declared > MAX_BODY_BYTES:
         raise _refusal(413, "request body too large")
     size = MAX_BODY_BYTES if declared is None else declared
+    budget = budgets.for_size(size)
     if not budget.reserve(size):
         raise _refusal(503, "busy", **{"Retry-After": "1"})
     try:

@@ -16,7 +16,11 @@ from bot.logs import log_fields
 MAX_BODY_BYTES = 256 * 1024
 """Largest request body accepted (413 above it, before any byte of it is read)."""
 BODY_MEMORY_BUDGET_BYTES = 16 * 1024 * 1024
-"""Bytes of request bodies being received at one time, all connections together (503 above it)."""
+"""Bytes of request bodies being received at one time, per size class (503 above it).
+
+Bodies up to ``SMALL_BODY_BYTES`` (every slash command and event, most clicks) and larger ones
+have a budget each, so slow large bodies cannot crowd out Slack's ordinary requests."""
+SMALL_BODY_BYTES = 16 * 1024
 BODY_READ_SECONDS = 10.0
 """A body must arrive within this long after its headers (408 after it)."""
 DRAIN_BODY_GRACE_SECONDS = 0.5
@@ -57,3 +61,15 @@ class BodyBudget:
     def release(self, size: int) -> None:
         """Give back a reservation made by :meth:`reserve`."""
         self.reserved -= size
+
+
+class BodyBudgets:
+    """One :class:`BodyBudget` for small bodies and one for large ones (see ``BODY_MEMORY_BUDGET_BYTES``)."""
+
+    def __init__(self, limit: int = BODY_MEMORY_BUDGET_BYTES) -> None:
+        self.small = BodyBudget(limit)
+        self.large = BodyBudget(limit)
+
+    def for_size(self, size: int) -> BodyBudget:
+        """The budget a body of ``size`` bytes is reserved from."""
+        return self.small if size <= SMALL_BODY_BYTES else self.large

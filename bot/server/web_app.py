@@ -22,7 +22,7 @@ from bot.routes import EVENTS_PATH, READY_PATH
 from bot.server.body import BodyRefused, receive_body
 from bot.server.bolt_request import MalformedRequest, to_bolt_request
 from bot.server.drain import drain_hooks
-from bot.server.limits import MAX_BODY_BYTES, BodyBudget
+from bot.server.limits import MAX_BODY_BYTES, BodyBudgets
 from bot.server.probes import add_health_routes
 from bot.server.signature import SignatureError, check_headers, verify
 from bot.slack.app import AppState
@@ -38,17 +38,17 @@ _ANSWERS = {400: "malformed request", 401: "invalid request"}
 def build_web_app(app: AsyncApp, state: AppState, *, signing_secret: str, drain_seconds: float) -> web.Application:
     """The aiohttp application ``napkin serve`` runs in HTTP mode."""
     secret = signing_secret.encode()
-    budget = BodyBudget()
+    budgets = BodyBudgets()
     draining = asyncio.Event()
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         try:
             timestamp, signature = check_headers(request)
-            raw = await receive_body(request, budget, draining)
+            raw = await receive_body(request, budgets, draining)
             verify(secret, raw, timestamp, signature)
             bolt_request = to_bolt_request(raw, request.content_type, request.query_string, request.headers)
         except SignatureError as err:
-            if err.status == 401 and await _is_ssl_check(request, budget, draining):
+            if err.status == 401 and await _is_ssl_check(request, budgets, draining):
                 return web.Response(status=200, text="")
             return web.json_response({"error": _ANSWERS[err.status]}, status=err.status)
         except MalformedRequest:
@@ -76,13 +76,13 @@ def build_web_app(app: AsyncApp, state: AppState, *, signing_secret: str, drain_
 SSL_CHECK_MAX_BYTES = 256
 
 
-async def _is_ssl_check(request: web.Request, budget: BodyBudget, draining: asyncio.Event) -> bool:
+async def _is_ssl_check(request: web.Request, budgets: BodyBudgets, draining: asyncio.Event) -> bool:
     """Slack's unsigned certificate check (``ssl_check=1``, a few bytes): answered 200 with nothing done."""
     length = request.content_length
     if length is None or length > SSL_CHECK_MAX_BYTES or request.content_type != FORM:
         return False
     try:
-        raw = await receive_body(request, budget, draining)
+        raw = await receive_body(request, budgets, draining)
     except BodyRefused:
         return False
     fields = urllib.parse.parse_qs(raw.decode("ascii", errors="replace"), max_num_fields=4)
