@@ -59,7 +59,7 @@ class Fault:
 
     status: int = 200
     delay: float = 0.0
-    retry_after: int | None = None
+    retry_after: int | str | None = None  # seconds, or the header's text (an HTTP-date)
     error: str | None = None  # HTTP 200 with {"ok": false, "error": error}
     disconnect: bool = False  # read the request, then close the connection without answering
     times: int = 1
@@ -109,7 +109,7 @@ class SlackStandIn:
 
     # --- faults ------------------------------------------------------------------------------
 
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
+    def fail(self, method: str, status: int, *, retry_after: int | str | None = None, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with ``status``."""
         self._faults.setdefault(method, []).append(Fault(status=status, retry_after=retry_after, times=times))
 

@@ -37,7 +37,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
@@ -55,6 +54,7 @@ from bot.slack.answers import (
     unknown_command_message,
 )
 from bot.slack.dedupe import Decision, SeenEvents, decide, delivery_from_headers
+from bot.slack.retry_after import CappedRateLimitRetryHandler
 from bot.slack.tasks import TaskTracker
 from config.settings import Settings, SettingsError
 from estimator.catalog import Catalog
@@ -85,7 +85,7 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     never after a request may have reached Slack (a reset or disconnect mid-response).
     """
     return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        CappedRateLimitRetryHandler(max_retry_count=2),  # Retry-After bounded, HTTP-dates read
         AsyncServerErrorRetryHandler(max_retry_count=1),
         AsyncConnectionErrorRetryHandler(max_retry_count=1, error_types=[aiohttp.ClientConnectorError]),
     ]
