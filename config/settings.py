@@ -20,6 +20,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from config.api_url import check_api_url, without_credentials
 from estimator.defaults import Defaults
 
 Mode = Literal["http", "socket"]
@@ -118,11 +119,7 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("https://", "http://")) or len(value) <= len("https://"):
-            raise ValueError("not an http(s) URL")
-        # slack_sdk joins method names onto the base URL, which needs its trailing slash.
-        return value if value.endswith("/") else value + "/"
+        return check_api_url(value)
 
     @field_validator("napkin_log_level", mode="before")
     @classmethod
@@ -265,5 +262,5 @@ def describe_validation_error(err: ValidationError) -> str:
         if var in _SECRETS:
             parts.append(f"{var}: {requirement}")
         else:
-            parts.append(f"{var}: {requirement} (got {str(item.get('input'))!r})")
+            parts.append(f"{var}: {requirement} (got {without_credentials(str(item.get('input')))!r})")
     return "; ".join(parts)
