@@ -67,6 +67,19 @@ CATALOGS = [
         says=("napkin: catalog ", "accelerator 'h100-sxm'", "price.usd_per_hour", "'cheap'"),
     ),
     BadConfig(
+        "a price of inf",
+        files={"cat.toml": b'[[accelerator]]\nkey = "h100-sxm"\n[accelerator.price]\nusd_per_hour = inf\n'},
+        catalog="cat.toml",
+        says=("napkin: catalog ", "accelerator 'h100-sxm'", "price.usd_per_hour", "inf"),
+    ),
+    BadConfig(
+        "TFLOPS of 1e-300",
+        files={"cat.toml": b'[[accelerator]]\nkey = "h100-sxm"\ndense_tflops = { bf16 = 1e-300 }\n'},
+        catalog="cat.toml",
+        says=("napkin: catalog ", "accelerator 'h100-sxm'", "dense_tflops.bf16"),
+    ),
+    BadConfig("a device as the catalog", catalog="/dev/zero", says=("napkin: catalog /dev/zero: not a regular file",)),
+    BadConfig(
         "a new GPU missing fields",
         files={"cat.toml": b'[[accelerator]]\nkey = "newgpu"' + ACCELERATOR_FIELDS},
         catalog="cat.toml",
