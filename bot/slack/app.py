@@ -53,7 +53,7 @@ from bot.slack.answers import (
     thread_ts_for,
     unknown_command_message,
 )
-from bot.slack.dedupe import Decision, SeenEvents, decide, delivery_from_headers
+from bot.slack.dedupe import Decision, SeenEvents, decide, delivery_from_headers, share_key
 from bot.slack.retry_after import CappedRateLimitRetryHandler
 from bot.slack.tasks import TaskTracker
 from config.settings import Settings, SettingsError
@@ -265,6 +265,8 @@ def _share_listener(answerer: Answerer, state: AppState, commands: dict[str, str
         context: AsyncBoltContext,
     ) -> None:
         await ack()
+        if not state.seen.first_time(share_key(body)):  # the same click again: posted once (bot/slack/dedupe.py)
+            return
         value = str(action.get("value") or "")
         state.tasks.spawn(_guarded(_share(answerer, commands, body, value, context), kind="share"))
 

@@ -131,6 +131,22 @@ class SeenEvents:
             del self._seen[oldest_id]
 
 
+def share_key(body: Mapping[str, object]) -> str:
+    """The identity of one share: the message the button is on, and who clicked it.
+
+    A click delivered again (a replayed or duplicated request, a double click before the
+    ephemeral original is deleted) has the same key, so the answer is posted once per message
+    and user in this replica (``SeenEvents``; docs/operations.md states the guarantee).
+    """
+    container = body.get("container")
+    user = body.get("user")
+    channel = body.get("channel")
+    message_ts = container.get("message_ts") if isinstance(container, dict) else None
+    user_id = user.get("id") if isinstance(user, dict) else None
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    return f"share:{channel_id}:{message_ts}:{user_id}"
+
+
 def decide(delivery: Delivery, event_id: str | None, seen: SeenEvents) -> Decision:
     """Whether to process one event delivery (records ``event_id`` when it is processed)."""
     if not retry_should_be_processed(delivery):
