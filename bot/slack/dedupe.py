@@ -36,8 +36,8 @@ The retry headers are not signed (the body is): someone replaying a captured sig
 within Slack's five-minute window could add them, and would get at most one more reply per
 replica; napkin serves only over TLS behind the ingress, so capturing one means breaking TLS.
 
-Trade-off: this is at-most-once, not exactly-once, for all but the reasons above. A replica that accepted an event and then
-died before posting (OOM kill, node loss; SIGTERM drains first) loses that one reply, because
+Trade-off: at most once rather than exactly once for all other reasons. A replica that accepted
+an event and then died before posting (OOM kill, node loss; SIGTERM drains first) loses that one reply, because
 the ``http_timeout`` retry is dropped everywhere; and a request that stalled in a proxy until
 Slack's 3 s timeout without reaching napkin is dropped the same way. Exactly-once would need a
 shared store (e.g. Redis ``SET event_id NX EX 900``) consulted before acknowledging; napkin
