@@ -150,7 +150,7 @@ class SeenEvents:
 
 
 def share_key(body: Mapping[str, object]) -> str:
-    """The identity of one share: the message the button is on, and who clicked it.
+    """The identity of one share: the message the button is on, the answer it shares, and who clicked.
 
     A click delivered again (a replayed or duplicated request, a double click before the
     ephemeral original is deleted) has the same key, so the answer is posted once per message
@@ -162,7 +162,9 @@ def share_key(body: Mapping[str, object]) -> str:
     message_ts = container.get("message_ts") if isinstance(container, dict) else None
     user_id = user.get("id") if isinstance(user, dict) else None
     channel_id = channel.get("id") if isinstance(channel, dict) else None
-    return f"share:{channel_id}:{message_ts}:{user_id}"
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    return f"share:{channel_id}:{message_ts}:{user_id}:{first.get('value')}"
 
 
 def decide(delivery: Delivery, event_id: str | None, seen: SeenEvents) -> Decision:
