@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable
 
@@ -43,3 +44,16 @@ def drain_hooks(state: AppState, draining: asyncio.Event, drain_seconds: float) 
             logger.info("drained")
 
     return on_shutdown, on_cleanup
+
+
+def on_stop_signal(stop: asyncio.Event, signum: int) -> None:
+    """A SIGTERM/SIGINT handler: the first sets ``stop``; any later one is a logged line and nothing else.
+
+    (aiohttp's ``run_app`` exited 1 at once on a second signal, cancelling replies in flight.)
+    """
+    name = signal.Signals(signum).name
+    if stop.is_set():
+        log_fields(logger, logging.WARNING, "signal during drain ignored; still draining", signal=name)
+        return
+    log_fields(logger, logging.INFO, "signal received", signal=name)
+    stop.set()

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.logs import log_fields
 from bot.routes import EVENTS_PATH
+from bot.server.drain import on_stop_signal
 from bot.server.limits import KEEPALIVE_SECONDS, raise_open_file_limit
 from bot.server.loop_errors import install_loop_error_handler
 from bot.server.startup import startup_failed
@@ -59,7 +60,7 @@ async def _serve(settings: Settings, app: AsyncApp, state: AppState) -> None:
     await runner.setup()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, _on_signal, stop, signum)
+        loop.add_signal_handler(signum, on_stop_signal, stop, signum)
     try:
         site = web.TCPSite(runner, settings.napkin_host, settings.port, backlog=BACKLOG)
         await site.start()
@@ -79,12 +80,3 @@ async def _serve(settings: Settings, app: AsyncApp, state: AppState) -> None:
         await runner.cleanup()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
-
-
-def _on_signal(stop: asyncio.Event, signum: int) -> None:
-    name = signal.Signals(signum).name
-    if stop.is_set():
-        log_fields(logger, logging.WARNING, "signal during drain ignored; still draining", signal=name)
-        return
-    log_fields(logger, logging.INFO, "signal received", signal=name)
-    stop.set()
