@@ -61,3 +61,5 @@ def test_spans_the_estimator_closed_are_kept() -> None:
     assert safe_code_spans("unknown option `foo=` (got `x`)") == "unknown option `foo=` (got `x`)"
     assert safe_code_spans("didn't recognise `x`@here` as a number") == "didn't recognise `x'@here` as a number"
     assert safe_code_spans("didn't recognise ``` as a number") == "didn't recognise `'` as a number"
+    assert safe_code_spans("couldn't read `<!channel> & x`") == "couldn't read `<!channel> & x`"
+    assert safe_code_spans("(got `x`).*bold*`)") == "(got `x').*bold*`)"  # not closed by "`)."

@@ -2,9 +2,9 @@
 
 The estimator quotes what the user typed in backticks (``didn't recognise `x` as …``). mrkdwn has
 no escape for a backtick inside a code span, so a typed word such as ``x`@here`` used to end the
-span early and leave ``@here``, ``*bold*`` and bare links live in a public thread. Each quoted
-word is one whitespace-free token followed by a space, punctuation or the end, so the span is found
-from the last backtick of the token; backticks inside it, and any stray one, become ``'`` (as
+span early and leave ``@here``, ``*bold*`` and bare links live in a public thread. A typed word
+never contains a space, so the span's real end is the backtick followed by one (or by the end);
+backticks inside the span, and any stray one, become ``'`` (as
 :func:`bot.render.blocks.inline_code` does).
 """
 
@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 
-_SPAN_OR_BACKTICK = re.compile(r"`(\S+)`(?=[\s).,:;?!]|$)|`")  # greedy: the span ends at its last backtick
+# A span opens after the start, a space or "(" and closes at the first backtick followed by a
+# space, the end, or ")" and then a space or the end: a typed word has no spaces, so only the
+# estimator's closing backtick can be followed by one.
+_SPAN_OR_BACKTICK = re.compile(r"(?<![^\s(])`(.+?)`(?=\s|$|\)(?:\s|$))|`")
 
 
 def safe_code_spans(message: str) -> str:
