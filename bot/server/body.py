@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.server.limits import BODY_READ_SECONDS, DRAIN_BODY_GRACE_SECONDS, MAX_BODY_BYTES, BodyBudgets
 
@@ -76,20 +77,10 @@ async def _read_bounded(request: web.Request) -> bytes:
             if received > MAX_BODY_BYTES:
                 raise _refusal(413, "request body too large", Connection="close")
             chunks.append(chunk)
-    except (ConnectionError, asyncio.IncompleteReadError) as err:
+    except (ConnectionError, asyncio.IncompleteReadError, ClientPayloadError, HttpProcessingError) as err:
+        # The client went away mid-body (aiohttp reports it as a payload error): nobody to answer.
         raise BodyRefused(None) from err
-    except Exception as err:
-        # aiohttp reports a connection lost mid-body as its own payload errors.
-        if _is_client_gone(err):
-            raise BodyRefused(None) from err
-        raise
     if request.content_length is not None and received != request.content_length:
         raise BodyRefused(None)
     return b"".join(chunks)
 
-
-def _is_client_gone(err: Exception) -> bool:
-    from aiohttp import ClientPayloadError
-    from aiohttp.http_exceptions import HttpProcessingError
-
-    return isinstance(err, ClientPayloadError | HttpProcessingError)
