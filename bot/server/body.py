@@ -83,4 +83,3 @@ async def _read_bounded(request: web.Request) -> bytes:
     if request.content_length is not None and received != request.content_length:
         raise BodyRefused(None)
     return b"".join(chunks)
-
