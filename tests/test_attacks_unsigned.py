@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.server import body as body_module
 from bot.server.limits import BODY_MEMORY_BUDGET_BYTES, MAX_BODY_BYTES
-from tests.conftest import subprocess_env
+from tests.conftest import NapkinHttp, subprocess_env
 from tests.server_metrics import read_status, request_head, usage
 from tests.slack_standin import BOT_TOKEN, SIGNING_SECRET, NapkinProcess, SlackStandIn, free_port
 
@@ -188,3 +189,18 @@ async def test_running_out_of_file_descriptors_logs_a_line_not_a_flood(standin: 
         await asyncio.sleep(1.5)  # asyncio resumes accepting a second after the failure
         status, _ = await napkin.command("/gpus", "")
         assert status == 200
+
+
+async def test_a_body_that_stops_arriving_gets_408(napkin: NapkinHttp, monkeypatch: pytest.MonkeyPatch) -> None:
+    """BODY_READ_SECONDS (10 s) shortened to 0.3 s for the test; the connection is then closed."""
+    monkeypatch.setattr(body_module, "BODY_READ_SECONDS", 0.3)
+    port = napkin.server.port
+    assert port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    body = b"command=%2Ffits&text=20B"
+    writer.write(request_head(len(body), signed_for=body) + body[:-3])
+    await writer.drain()
+    assert await read_status(reader) == 408
+    writer.close()
+    status, _ = await napkin.command("/gpus", "")
+    assert status == 200
