@@ -42,7 +42,7 @@ def build_baseline(*, signing_secret: str, bot_token: str, api_url: str, inline:
 
 
 def build_web_app(app: AsyncApp) -> web.Application:
-    """The same route style as ``bot.server.serve.build_web_app``, without napkin's middleware."""
+    """The same route style as ``bot.server.web_app.build_web_app``, without napkin's middleware."""
 
     async def slack_events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))

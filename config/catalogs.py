@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
+import stat
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -92,6 +94,7 @@ class _Entries(Generic[_Record]):
         self.fields: dict[str, dict[str, Any]] = {}
         self.records: dict[str, _Record] = {}
         self.names: dict[str, str] = {}  # normalized key or alias -> key
+        self.owned: dict[str, set[str]] = {}  # key -> the normalized names it holds
 
     def apply_file(self, path: Path, tables: list[Any]) -> None:
         touched: set[str] = set()
@@ -128,14 +131,21 @@ class _Entries(Generic[_Record]):
                 raise CatalogError(
                     f"catalog {path}: {label}: {field}: {name!r} is already a name of {self.kind} {owner!r}"
                 )
-        self.names = {norm: key for norm, key in self.names.items() if key != record.key}
+        for norm in self.owned.get(record.key, set()) - names.keys():  # names a merge dropped
+            del self.names[norm]
+        self.owned[record.key] = set(names)
         self.names.update(dict.fromkeys(names, record.key))
+
+
+MAX_CATALOG_BYTES = 64 * 1024 * 1024
+"""Largest catalog file read (about 150,000 entries); bigger is refused rather than read without end."""
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
+        document = tomllib.loads(read_regular_file(path, MAX_CATALOG_BYTES).decode("utf-8"))
+    except _NotRegular as exc:
+        raise CatalogError(f"catalog {path}: {exc}") from None
     except FileNotFoundError:
         raise CatalogError(f"catalog {path}: file not found") from None
     except OSError as exc:
@@ -146,6 +156,29 @@ def _read(path: Path) -> dict[str, Any]:
         raise CatalogError(f"catalog {path}: TOML syntax error: {exc}") from None
     plain: dict[str, Any] = _dates_to_text(document)
     return plain
+
+
+class _NotRegular(Exception):
+    pass
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes.
+
+    Opened non-blocking and checked with fstat before any read, so a FIFO, ``/dev/zero`` or a
+    terminal named as a catalog is refused at once instead of hanging start-up.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _NotRegular("not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise _NotRegular(f"larger than {limit // (1024 * 1024)} MiB")
+    return data
 
 
 def _dates_to_text(value: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any, Literal, get_args
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from config.api_url import check_api_url, without_credentials
 from estimator.defaults import Defaults
 from estimator.vocabulary import SLASH_COMMANDS
 
@@ -101,11 +102,7 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
-        value = value.strip()
-        if not value.startswith(("https://", "http://")) or len(value) <= len("https://"):
-            raise ValueError("not an http(s) URL")
-        # slack_sdk joins method names onto the base URL, which needs its trailing slash.
-        return value if value.endswith("/") else value + "/"
+        return check_api_url(value)
 
     @field_validator("napkin_log_level", mode="before")
     @classmethod
@@ -253,5 +250,5 @@ def describe_validation_error(err: ValidationError) -> str:
         if var in _SECRETS:
             parts.append(f"{var}: {requirement}")
         else:
-            parts.append(f"{var}: {requirement} (got {str(item.get('input'))!r})")
+            parts.append(f"{var}: {requirement} (got {without_credentials(str(item.get('input')))!r})")
     return "; ".join(parts)

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from estimator.precision import Precision
+
+# Plausible ranges, far outside any real device, so a typo or a hostile catalog (inf, 1e308,
+# 1e-300) is refused at load instead of overflowing an estimate. The largest real figures are
+# about 21,000 TB/s and 125,000 TFLOP/s (Cerebras WSE-3, on-chip SRAM), ~2,700 W (GB200
+# superchip), and rentals of a few to tens of USD per device-hour.
+UsdPerHour = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)]
+Watts = Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
+TeraBytesPerSecond = Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)]
+TeraFlops = Annotated[float, Field(ge=1e-3, le=10_000_000, allow_inf_nan=False)]
+MAX_MEMORY_BYTES = 2**60  # one EiB
 
 
 class Price(BaseModel):
@@ -12,7 +24,7 @@ class Price(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    usd_per_hour: PositiveFloat
+    usd_per_hour: UsdPerHour
     provider: str = Field(min_length=1, description="Who charges it, e.g. 'Lambda on-demand'.")
     as_of: str = Field(min_length=4, description="Date of the figure, e.g. '2026-01-21' or '2026-03'.")
     source: str = Field(min_length=1, description="Public reference the figure was copied from.")
@@ -26,16 +38,16 @@ class Accelerator(BaseModel):
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]*$", description="Canonical id, e.g. 'h100-sxm'.")
     name: str = Field(min_length=1, description="Display name, e.g. 'NVIDIA H100 SXM 80GB'.")
     vendor: str = Field(min_length=1)
-    memory_bytes: PositiveInt = Field(description="Memory one device exposes to software, in bytes.")
+    memory_bytes: PositiveInt = Field(le=MAX_MEMORY_BYTES, description="Memory one device exposes, in bytes.")
     memory_source: str = Field(
         default="",
         description="Where memory_bytes comes from: the size the device reports (nvidia-smi / rocm-smi MiB, "
         "Metal's working-set limit) or the vendor's spec in binary units, with its public reference.",
     )
     memory_label: str = Field(min_length=1, description="The vendor's label, e.g. '80 GB HBM3'.")
-    bandwidth_tbps: PositiveFloat = Field(description="Memory bandwidth, decimal TB/s.")
-    tdp_watts: PositiveFloat | None = Field(default=None, description="Board power; None if unpublished.")
-    dense_tflops: dict[Precision, PositiveFloat] = Field(
+    bandwidth_tbps: TeraBytesPerSecond = Field(description="Memory bandwidth, decimal TB/s.")
+    tdp_watts: Watts | None = Field(default=None, description="Board power; None if unpublished.")
+    dense_tflops: dict[Precision, TeraFlops] = Field(
         default_factory=dict,
         description="Dense (non-sparse) peak tensor throughput per precision, TFLOP/s (INT8: TOP/s); empty "
         "where no source publishes one (the device is then answered for memory only).",

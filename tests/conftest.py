@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.render.blocks import SlackMessage, render_error, render_reply
-from bot.server.serve import build_web_app
+from bot.server.web_app import build_web_app
 from bot.slack.app import AppState, Authorize, build_app
 from config.catalogs import cached_catalog
 from config.settings import Settings, load_settings
@@ -99,7 +99,12 @@ class NapkinHttp:
         self.settings = settings
         self.state = AppState()
         self.app = build_app(settings, state=self.state, authorize=authorize)
-        self.web_app = build_web_app(self.app, self.state, drain_seconds=settings.napkin_drain_seconds)
+        self.web_app = build_web_app(
+            self.app,
+            self.state,
+            signing_secret=SIGNING_SECRET,
+            drain_seconds=settings.napkin_drain_seconds,
+        )
         self.server = TestServer(self.web_app, host="127.0.0.1")
         self.session: aiohttp.ClientSession | None = None
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import resource
 import socket
 import sys
 import time
@@ -58,7 +59,7 @@ class Fault:
 
     status: int = 200
     delay: float = 0.0
-    retry_after: int | None = None
+    retry_after: int | str | None = None  # seconds, or the header's text (an HTTP-date)
     error: str | None = None  # HTTP 200 with {"ok": false, "error": error}
     disconnect: bool = False  # read the request, then close the connection without answering
     times: int = 1
@@ -108,7 +109,7 @@ class SlackStandIn:
 
     # --- faults ------------------------------------------------------------------------------
 
-    def fail(self, method: str, status: int, *, retry_after: int | None = None, times: int = 1) -> None:
+    def fail(self, method: str, status: int, *, retry_after: int | str | None = None, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with ``status``."""
         self._faults.setdefault(method, []).append(Fault(status=status, retry_after=retry_after, times=times))
 
@@ -390,8 +391,11 @@ class NapkinProcess:
     context manager: entering starts it and waits for ``/readyz``, leaving kills it if still running.
     """
 
-    def __init__(self, env: Mapping[str, str], *, port: int, log_path: Path, cwd: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], *, port: int, log_path: Path, cwd: Path, open_files: int | None = None
+    ) -> None:
         self.env = {**env, "PORT": str(port), "NAPKIN_HOST": "127.0.0.1"}
+        self.open_files = open_files  # the child's open-file limit (soft and hard), None: inherited
         self.base = f"http://127.0.0.1:{port}"
         self.log_path = log_path
         self.cwd = cwd
@@ -409,7 +413,14 @@ class NapkinProcess:
         """Spawn, then poll ``/readyz`` until it answers 200 (fails if the process exits first)."""
         with self.log_path.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.server.serve", cwd=self.cwd, env=self.env, stdout=log, stderr=log
+                sys.executable,
+                "-m",
+                "bot.server.serve",
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=log,
+                preexec_fn=None if self.open_files is None else self._limit_open_files,
             )
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         deadline = time.monotonic() + within
@@ -423,6 +434,10 @@ class NapkinProcess:
                 pass
             await asyncio.sleep(0.05)  # the process is starting: nothing to wait on but the port
         raise AssertionError(f"napkin serve not ready within {within} s: {self.log_text()}")
+
+    def _limit_open_files(self) -> None:
+        assert self.open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     async def close(self) -> None:
         """Kill the process if it is still running; close the client session."""

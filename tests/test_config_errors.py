@@ -67,6 +67,19 @@ CATALOGS = [
         says=("napkin: catalog ", "accelerator 'h100-sxm'", "price.usd_per_hour", "'cheap'"),
     ),
     BadConfig(
+        "a price of inf",
+        files={"cat.toml": b'[[accelerator]]\nkey = "h100-sxm"\n[accelerator.price]\nusd_per_hour = inf\n'},
+        catalog="cat.toml",
+        says=("napkin: catalog ", "accelerator 'h100-sxm'", "price.usd_per_hour", "inf"),
+    ),
+    BadConfig(
+        "TFLOPS of 1e-300",
+        files={"cat.toml": b'[[accelerator]]\nkey = "h100-sxm"\ndense_tflops = { bf16 = 1e-300 }\n'},
+        catalog="cat.toml",
+        says=("napkin: catalog ", "accelerator 'h100-sxm'", "dense_tflops.bf16"),
+    ),
+    BadConfig("a device as the catalog", catalog="/dev/zero", says=("napkin: catalog /dev/zero: not a regular file",)),
+    BadConfig(
         "a new GPU missing fields",
         files={"cat.toml": b'[[accelerator]]\nkey = "newgpu"' + ACCELERATOR_FIELDS},
         catalog="cat.toml",
@@ -99,6 +112,25 @@ SETTINGS = [
     BadConfig("PORT a word", {"PORT": "http"}, says=("napkin: PORT: ", "'http'")),
     BadConfig("mode unknown", {"NAPKIN_MODE": "ftp"}, says=("napkin: NAPKIN_MODE: must be one of", "'ftp'")),
     BadConfig("API URL not http", {"SLACK_API_URL": "ftp://x"}, says=("napkin: SLACK_API_URL: ", "'ftp://x'")),
+    # Credentials in the URL are never echoed (and could not work: the token rides in a header).
+    BadConfig(
+        "API URL with credentials and a bad scheme",
+        {"SLACK_API_URL": "ftp://ops:hunter2@slack.example/api/"},
+        says=("napkin: SLACK_API_URL: ", "'ftp://***@slack.example/api/'"),
+    ),
+    BadConfig(
+        "API URL with credentials",
+        {"SLACK_API_URL": "HTTPS://ops:hunter2@slack.example/api/"},
+        says=("napkin: SLACK_API_URL: ", "'HTTPS://***@slack.example/api/'"),
+    ),
+    BadConfig(
+        "API URL with an unclosed IPv6 bracket",
+        {"SLACK_API_URL": "https://ops:hunter2@[::1/api/"},
+        says=("napkin: SLACK_API_URL: ", "'https://***@[::1/api/'"),
+    ),
+    BadConfig(
+        "API URL port not a number", {"SLACK_API_URL": "https://slack.example:abc/"}, says=("napkin: SLACK_API_URL: ",)
+    ),
     BadConfig("drain negative", {"NAPKIN_DRAIN_SECONDS": "-1"}, says=("napkin: NAPKIN_DRAIN_SECONDS: ", "'-1'")),
     BadConfig("suffix", {"NAPKIN_COMMAND_SUFFIX": "BAD!"}, says=("napkin: NAPKIN_COMMAND_SUFFIX: ", "'BAD!'")),
     BadConfig("log level", {"NAPKIN_LOG_LEVEL": "LOUD"}, says=("napkin: NAPKIN_LOG_LEVEL: must be one of", "'LOUD'")),

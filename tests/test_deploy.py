@@ -305,6 +305,24 @@ def test_http_mode_has_service_and_tls_ingress_for_slack_events_only() -> None:
     assert http.secret_refs()["SLACK_SIGNING_SECRET"].get("optional") is not True
 
 
+def test_ingress_sets_the_operator_limits_napkin_documents() -> None:
+    """Body size no larger than napkin accepts, bodies buffered at the ingress, connections per client capped."""
+    from bot.server.limits import MAX_BODY_BYTES
+
+    annotations = Rendered(render(K8S)).one("Ingress")["metadata"]["annotations"]
+    size = annotations["nginx.ingress.kubernetes.io/proxy-body-size"]
+    match = re.fullmatch(r"(\d+)([km]?)", size)
+    assert match is not None, size
+    assert int(match[1]) * {"": 1, "k": 1024, "m": 1024 * 1024}[match[2]] <= MAX_BODY_BYTES
+    assert annotations["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
+    assert 0 < int(annotations["nginx.ingress.kubernetes.io/limit-connections"]) <= 1000
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    assert f"{MAX_BODY_BYTES // 1024} KiB" in operations
+    for name in annotations:
+        if name.startswith("nginx.ingress.kubernetes.io/"):
+            assert name.removeprefix("nginx.ingress.kubernetes.io/") in operations
+
+
 def test_socket_mode_has_no_inbound_path_and_fits_the_connection_cap() -> None:
     socket = Rendered(render(SOCKET))
     assert "Service" not in socket.kinds()

@@ -145,14 +145,14 @@ CASES = [
     ),
     # Bodies that are neither a Slack form nor a JSON object: 400, signed or not.
     Hostile("JSON cut short", b'{"type": "event_callback", ', JSON, status=400, answer=MALFORMED),
-    Hostile("JSON cut short, unsigned", b'{"type": ', JSON, signed=False, status=400, answer=MALFORMED),
+    Hostile("JSON cut short, unsigned", b'{"type": ', JSON, signed=False, status=401, answer=INVALID),
     Hostile("JSON array", b"[1, 2, 3]", JSON, status=400, answer=MALFORMED),
     Hostile("JSON string", b'"event_callback"', JSON, status=400, answer=MALFORMED),
     Hostile("a form sent as JSON", COMMAND.encode(), JSON, status=400, answer=MALFORMED),
     Hostile("not UTF-8", b"command=%2Ffits&text=\xff\xfe20B", status=400, answer=MALFORMED),
-    Hostile("not UTF-8, unsigned", b"\xff\xfe\x00garbage", signed=False, status=400, answer=MALFORMED),
+    Hostile("not UTF-8, unsigned", b"\xff\xfe\x00garbage", signed=False, status=401, answer=INVALID),
     Hostile("payload not JSON", payload("{not json").encode(), status=400, answer=MALFORMED),
-    Hostile("payload not JSON, unsigned", payload("<xml/>").encode(), signed=False, status=400, answer=MALFORMED),
+    Hostile("payload not JSON, unsigned", payload("<xml/>").encode(), signed=False, status=401, answer=INVALID),
     Hostile("payload a JSON list", payload([{"type": "block_actions"}]).encode(), status=400, answer=MALFORMED),
     Hostile("payload null", payload(None).encode(), status=400, answer=MALFORMED),
     Hostile(
@@ -162,15 +162,16 @@ CASES = [
         status=400,
         answer=MALFORMED,
     ),
-    # Too big for any Slack request: aiohttp's 1 MiB limit.
+    # Too big for any Slack request: over MAX_BODY_BYTES (256 KiB), refused before the body is read.
     Hostile("2 MiB body", b"text=" + b"x" * (2 * 1024 * 1024), status=413),
-    Hostile("2 MiB body, unsigned", b"text=" + b"x" * (2 * 1024 * 1024), signed=False, status=413),
+    Hostile("2 MiB body, unsigned", b"text=" + b"x" * (2 * 1024 * 1024), signed=False, status=401, answer=INVALID),
+    Hostile("a 900 kB command text", urllib.parse.urlencode(slash_form("/fits", "x" * 900_000)).encode(), status=413),
     # Authentic but odd: 200, never an error status Slack would show as a failure.
     Hostile("a command as text/plain", COMMAND.encode(), "text/plain", answer="fits 20B"),
     Hostile("a command without a content type", COMMAND.encode(), None, answer="fits 20B"),
     Hostile(
-        "a 900 kB command text",
-        urllib.parse.urlencode(slash_form("/fits", "20B " + "x" * 900_000)).encode(),
+        "a 200 kB command text",
+        urllib.parse.urlencode(slash_form("/fits", "20B " + "x" * 200_000)).encode(),
         answer="usage",
     ),
     Hostile("a command word without a command", b"command=&text=20B", answer="unknown command"),
@@ -182,14 +183,21 @@ CASES = [
         "an event whose event is a string",
         json.dumps({"type": "event_callback", "event": "app_mention"}).encode(),
         JSON,
-        answer="",
-        errors_logged=1,
+        status=400,
+        answer=MALFORMED,
     ),
     Hostile(
         "a click whose actions are a string",
         payload({"type": "block_actions", "actions": "share_in_channel"}).encode(),
-        answer="",
-        errors_logged=1,
+        status=400,
+        answer=MALFORMED,
+    ),
+    Hostile("a click without actions", payload({"type": "block_actions", "actions": []}).encode(), status=400),
+    Hostile(
+        "a click whose actions are not objects",
+        payload({"type": "block_actions", "actions": [1, None]}).encode(),
+        status=400,
+        answer=MALFORMED,
     ),
 ]
 

@@ -29,6 +29,10 @@ from tests.slack_standin import CHANNEL_ID, USER_ID, SlackStandIn, dm_event, eve
         ({"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}, Delivery(1, "http_timeout")),
         ({"x-slack-retry-num": ["2"], "x-slack-retry-reason": ["Connection_Failed"]}, Delivery(2, "connection_failed")),
         ({"x-slack-retry-num": "soon"}, Delivery(1, None)),
+        # Numbers Slack never sends: a retry of unknown reason, whatever reason comes with it.
+        ({"x-slack-retry-num": "-1", "x-slack-retry-reason": "connection_failed"}, Delivery(1, None)),
+        ({"x-slack-retry-num": "1e3", "x-slack-retry-reason": "http_error"}, Delivery(1, None)),
+        ({"X-Slack-Retry-Num": "0"}, Delivery(0, None)),  # Socket Mode's first attempt
     ],
 )
 def test_delivery_from_headers(headers: dict[str, str | list[str]], delivery: Delivery) -> None:
@@ -132,6 +136,14 @@ async def test_a_timed_out_delivery_retried_is_answered_once(napkin: NapkinHttp,
     await standin.wait_calls("chat.postMessage")
     await standin.settle()
     assert len(standin.calls("chat.postMessage")) == 1
+
+
+async def test_retry_headers_slack_never_sends_are_not_answered(napkin: NapkinHttp, standin: SlackStandIn) -> None:
+    """The retry headers are unsigned: a made-up retry number never causes a reply (at most once)."""
+    envelope = event_envelope(mention_event("gpus"))
+    assert await napkin.event(envelope, retry_num=-1, retry_reason="connection_failed") == 200
+    await standin.settle()
+    assert standin.calls("chat.postMessage") == []
 
 
 async def test_a_retry_no_replica_received_is_answered(napkin: NapkinHttp, standin: SlackStandIn) -> None:

@@ -10,8 +10,10 @@ request itself was acknowledged with 200 at once; and the server keeps answering
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,9 +50,19 @@ def _fail(status: int, *, retry_after: int | None = None, times: int = 1) -> Cal
     return lambda standin, method: standin.fail(method, status, retry_after=retry_after, times=times)
 
 
+def _fail_429_until(seconds: float) -> Callable[[SlackStandIn, str], None]:
+    """A 429 whose Retry-After is the HTTP-date ``seconds`` from now (RFC 9110 allows either form)."""
+    return lambda standin, method: standin.fail(
+        method, 429, retry_after=email.utils.formatdate(time.time() + seconds, usegmt=True)
+    )
+
+
 POST_FAULTS = [
     FaultCase("429, then posted after Retry-After", _fail(429, retry_after=1), attempts=2, delivered=True),
     FaultCase("429 past the retry budget", _fail(429, retry_after=0, times=5), 3, False, "http_429"),
+    FaultCase("429, then posted after an HTTP-date Retry-After", _fail_429_until(2), attempts=2, delivered=True),
+    # MAX_RETRY_AFTER_SECONDS (30 s): an hour's wait is not waited for; the reply fails as one line.
+    FaultCase("429 with Retry-After: 3600", _fail(429, retry_after=3600), 1, False, "http_429"),
     FaultCase("500 once, retried once", _fail(500), attempts=2, delivered=True),
     FaultCase("500 every time", _fail(500, times=5), attempts=2, delivered=False, error="http_500"),
     FaultCase("503 once, retried once", _fail(503), attempts=2, delivered=True),

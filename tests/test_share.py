@@ -98,3 +98,21 @@ async def test_a_failing_response_url_is_logged_not_raised(
     await standin.settle()
     lines = [fields_of(r) for r in caplog.records if r.name == "napkin.request"]
     assert [(line["kind"], line["outcome"]) for line in lines] == [("share", "response_url_http_404")]
+
+
+async def test_one_click_delivered_three_times_posts_once(napkin: NapkinHttp, standin: SlackStandIn) -> None:
+    """Idempotent per message and user: the old server posted three times in the channel."""
+    _, answer = await napkin.command("/fits", "20B")
+    value = share_button_value(answer["blocks"])
+    hook = standin.hook_url("actions/T0/3/share")
+    click = block_actions_body(value, response_url=hook, user_id="U0CLICKER")
+    for _ in range(3):
+        assert await napkin.action(click) == 200
+    await napkin.state.tasks.drain(5)
+    posts = [call for call in standin.calls("/hooks/actions/T0/3/share") if call.body.get("replace_original") is False]
+    assert len(posts) == 1
+    # Another user sharing the same message is a different share.
+    assert await napkin.action(block_actions_body(value, response_url=hook, user_id="U0OTHER")) == 200
+    await napkin.state.tasks.drain(5)
+    posts = [call for call in standin.calls("/hooks/actions/T0/3/share") if call.body.get("replace_original") is False]
+    assert len(posts) == 2

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.render import serving as serving_render
 from bot.render.bars import bar, marker_position, stacked, with_marker
+from bot.render.code_spans import safe_code_spans
 from bot.render.formatting import (
     format_co2,
     format_context,
@@ -270,7 +271,7 @@ def render_reply(
 
 def render_error(err: UsageError) -> SlackMessage:
     """A usage error: what was wrong, the closest known name, and how to write the command."""
-    lines = [f":warning: {escape_mrkdwn(err.message)}"]
+    lines = [f":warning: {escape_mrkdwn(safe_code_spans(err.message))}"]
     if err.suggestion:
         lines.append(f"Did you mean {inline_code(err.suggestion)}?")
     blocks = [_section("\n".join(lines)), _preformatted([f"Usage: {err.usage}"])]

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 import time
 
 from aiohttp import web
@@ -20,7 +19,10 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.logs import log_fields
+from bot.server.drain import on_stop_signal
+from bot.server.loop_errors import install_loop_error_handler
 from bot.server.probes import add_health_routes, socket_ready
+from bot.server.startup import startup_failed
 from bot.slack.app import AppState
 from config.settings import Settings
 
@@ -107,15 +109,13 @@ def run_socket_mode(settings: Settings, app: AsyncApp, state: AppState) -> int:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        install_loop_error_handler(loop)
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_stop_signal, stop, sig)
         await serve_socket_mode(settings, app, state, stop)
 
     try:
         asyncio.run(run())
     except OSError as err:
-        print(
-            f"napkin: cannot listen on {settings.napkin_host}:{settings.port}: {err.strerror or err}", file=sys.stderr
-        )
-        return 2
+        return startup_failed(f"cannot listen on {settings.napkin_host}:{settings.port}: {err.strerror or err}")
     return 0

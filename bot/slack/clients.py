@@ -10,12 +10,12 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.slack.retry_after import CappedRateLimitRetryHandler
 from config.settings import Settings
 
 WEB_API_TIMEOUT_SECONDS = 10
@@ -32,7 +32,7 @@ def retry_handlers() -> list[AsyncRetryHandler]:
     never after a request may have reached Slack (a reset or disconnect mid-response).
     """
     return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        CappedRateLimitRetryHandler(max_retry_count=2),  # Retry-After bounded, HTTP-dates read
         AsyncServerErrorRetryHandler(max_retry_count=1),
         AsyncConnectionErrorRetryHandler(max_retry_count=1, error_types=[aiohttp.ClientConnectorError]),
     ]

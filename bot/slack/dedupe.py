@@ -21,8 +21,23 @@ On top of that, each replica keeps a small TTL/LRU set of event ids it has accep
 (:class:`SeenEvents`), so one replica never answers the same ``event_id`` twice, whatever the
 headers say (e.g. Socket Mode redelivering on the same connection).
 
-Trade-off: this is at-most-once, not exactly-once. A replica that accepted an event and then
-died before posting (OOM kill, node loss; SIGTERM drains first) loses that one reply, because
+The guarantee, per delivery (docs/operations.md, "Delivery guarantee", says the same):
+
+* first delivery (no retry header, or Socket Mode's attempt 0): processed, once per replica;
+* ``http_timeout`` / ``timeout``, ``unknown_error``, no or a new reason, an unreadable or
+  negative retry number: **at most once** (dropped everywhere);
+* ``connection_failed``, ``ssl_error``, ``too_many_redirects``: processed; the earlier attempt
+  reached no replica, so the user gets **exactly one** reply;
+* ``http_error``: processed, **at least once**: napkin answers non-2xx only before processing
+  (the drain's 503, a refused request), but a proxy that failed after napkin answered 200 also
+  reports ``http_error``, and then the user sees a second reply.
+
+The retry headers are not signed (the body is): someone replaying a captured signed request
+within Slack's five-minute window could add them, and would get at most one more reply per
+replica; napkin serves only over TLS behind the ingress, so capturing one means breaking TLS.
+
+Trade-off: at most once rather than exactly once for all other reasons. A replica that accepted
+an event and then died before posting (OOM kill, node loss; SIGTERM drains first) loses that one reply, because
 the ``http_timeout`` retry is dropped everywhere; and a request that stalled in a proxy until
 Slack's 3 s timeout without reaching napkin is dropped the same way. Exactly-once would need a
 shared store (e.g. Redis ``SET event_id NX EX 900``) consulted before acknowledging; napkin
@@ -43,9 +58,6 @@ RETRY_REASON_HEADER = "x-slack-retry-reason"
 
 NOT_PROCESSED_REASONS = frozenset({"connection_failed", "ssl_error", "too_many_redirects", "http_error"})
 """Retry reasons after which no replica processed the event: the retry must be answered."""
-
-RECEIVED_REASONS = frozenset({"http_timeout", "timeout"})
-"""Retry reasons after which a replica already accepted the event: the retry must be dropped."""
 
 # Slack's last retry comes about 5 minutes after the first delivery; keep ids well past that.
 DEFAULT_TTL_SECONDS = 15 * 60
@@ -78,14 +90,20 @@ def _header(headers: Mapping[str, str | Sequence[str]], name: str) -> str | None
 
 
 def delivery_from_headers(headers: Mapping[str, str | Sequence[str]]) -> Delivery:
-    """Read ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason`` (any case; str or list values)."""
+    """Read ``X-Slack-Retry-Num`` / ``X-Slack-Retry-Reason`` (any case; str or list values).
+
+    A retry number Slack never sends (not a whole number, or negative) makes the delivery a
+    retry of unknown reason, which is dropped: these headers are not signed, so nothing they
+    say that Slack would not is trusted to cause a second reply.
+    """
     raw_num = _header(headers, RETRY_NUM_HEADER)
     reason = _header(headers, RETRY_REASON_HEADER)
-    try:
-        num = max(0, int(raw_num)) if raw_num is not None else 0
-    except ValueError:
-        num = 1  # a retry header we cannot read is still a retry
-    return Delivery(retry_num=num, retry_reason=reason.strip().lower() if reason else None)
+    if raw_num is None:
+        return Delivery(retry_num=0, retry_reason=None)
+    text = raw_num.strip()
+    if not text.isdigit():
+        return Delivery(retry_num=1, retry_reason=None)
+    return Delivery(retry_num=int(text), retry_reason=reason.strip().lower() if reason else None)
 
 
 def retry_should_be_processed(delivery: Delivery) -> bool:
@@ -129,6 +147,24 @@ class SeenEvents:
             if now - seen_at < self._ttl:
                 return
             del self._seen[oldest_id]
+
+
+def share_key(body: Mapping[str, object]) -> str:
+    """The identity of one share: the message the button is on, the answer it shares, and who clicked.
+
+    A click delivered again (a replayed or duplicated request, a double click before the
+    ephemeral original is deleted) has the same key, so the answer is posted once per message
+    and user in this replica (``SeenEvents``; docs/operations.md states the guarantee).
+    """
+    container = body.get("container")
+    user = body.get("user")
+    channel = body.get("channel")
+    message_ts = container.get("message_ts") if isinstance(container, dict) else None
+    user_id = user.get("id") if isinstance(user, dict) else None
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
+    return f"share:{channel_id}:{message_ts}:{user_id}:{first.get('value')}"
 
 
 def decide(delivery: Delivery, event_id: str | None, seen: SeenEvents) -> Decision:

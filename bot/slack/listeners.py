@@ -29,6 +29,7 @@ from bot.slack.answers import (
     thread_ts_for,
 )
 from bot.slack.clients import make_webhook_client
+from bot.slack.dedupe import share_key
 from bot.slack.errors import error_handler
 from bot.slack.hub_replies import HubReplies
 from bot.slack.middleware import elapsed_ms
@@ -95,6 +96,8 @@ def _share_listener(answerer: Answerer, state: AppState, commands: dict[str, str
         context: AsyncBoltContext,
     ) -> None:
         await ack()
+        if not state.seen.first_time(share_key(body)):  # the same click again: posted once (bot/slack/dedupe.py)
+            return
         value = str(action.get("value") or "")
         state.tasks.spawn(_guarded(_share(answerer, commands, body, value, context), kind="share"))
 
