@@ -20,7 +20,15 @@ from estimator.results import FitsResult, TrainCostResult
 from estimator.serving import ServeJob, estimate_serving
 from estimator.serving_results import ServeCostResult
 from estimator.training import TrainingJob, estimate_training
-from estimator.vocabulary import COMMANDS, HELP_WORDS, SHARE_WORDS, CommandName, asks_to_share, is_command
+from estimator.vocabulary import (
+    COMMANDS,
+    ESTIMATE_COMMANDS,
+    HELP_WORDS,
+    SHARE_WORDS,
+    CommandName,
+    asks_to_share,
+    is_command,
+)
 
 
 class UsageError(ValueError):
@@ -66,7 +74,7 @@ class Reply:
 
 
 def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) -> Reply:
-    """Run one command (``traincost``, ``fits``, ``gpus``, ``models``, ``help``) on its text."""
+    """Run one command (see :data:`estimator.vocabulary.COMMANDS`) on its text."""
     name = command.strip().lower().lstrip("/")
     if not is_command(name):
         close = difflib.get_close_matches(name, COMMANDS, n=1)
@@ -104,9 +112,12 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
 
 
 def short_usage(command: str) -> str:
-    """One short example of ``command`` for error messages (the full usage is in ``help``)."""
-    example = EXAMPLES.get(command, EXAMPLES["help"])
-    return f"{example}   (all options: help {command})" if command in {"traincost", "fits"} else example
+    """One short example of ``command`` for error messages (the full usage is in ``help``); for a word
+    that is no command, how to ask for help."""
+    if not is_command(command):
+        return USAGE["help"]
+    example = EXAMPLES[command]
+    return f"{example}   (all options: help {command})" if command in ESTIMATE_COMMANDS else example
 
 
 def _explained(reading: Reading | None, typed: str, message: str) -> str:

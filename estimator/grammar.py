@@ -26,7 +26,7 @@ from estimator.quantities import (
     parse_money,
 )
 from estimator.results import Mode
-from estimator.vocabulary import HELP_WORDS, SHARE_WORDS, CommandName
+from estimator.vocabulary import COMMANDS, ESTIMATE_COMMANDS, HELP_WORDS, SHARE_WORDS, CommandName, is_command
 
 _T = TypeVar("_T")
 
@@ -46,7 +46,7 @@ USAGE: dict[CommandName, str] = {
     "[mbu=0.7] [mfu=0.4] [util=0.9] [share]   e.g. servecost llama-3.3-70b 2xh100 fp8",
     "gpus": "gpus   (lists the hardware catalog)",
     "models": "models   (lists the model presets)",
-    "help": "help [traincost|fits|servecost|gpus|models]",
+    "help": f"help [{'|'.join(c for c in COMMANDS if c != 'help')}]",
 }
 
 Optimizer = Literal["adamw", "adamw-8bit", "sgd", "adafactor"]
@@ -98,7 +98,12 @@ _SERVECOST_KEYS = frozenset(
     {"gpus", "dtype", "batch", "price", "mfu", "mbu", "kv", "kv_dtype", "in", "out", "util", "gpu", "model", "params"}
 )
 _SERVING_ONLY_KEYS = frozenset({"mbu", "kv", "kv_dtype", "in", "out", "util"})
-_KEYS = {"traincost": _TRAINCOST_KEYS, "fits": _FITS_KEYS, "servecost": _SERVECOST_KEYS}
+OPTION_KEYS: dict[CommandName, frozenset[str]] = {
+    "traincost": _TRAINCOST_KEYS,
+    "fits": _FITS_KEYS,
+    "servecost": _SERVECOST_KEYS,
+}
+"""The ``key=`` options each estimate command takes."""
 
 
 class GrammarError(ValueError):
@@ -429,9 +434,9 @@ def _unknown_word(word: str, catalog: Catalog) -> None:
     raise GrammarError(f"didn't recognise `{word}` as a number, GPU, model, precision or option")
 
 
-def _key_error(key: str, command: str) -> GrammarError:
-    allowed = _KEYS[command]
-    for other, keys in _KEYS.items():
+def _key_error(key: str, command: CommandName) -> GrammarError:
+    allowed = OPTION_KEYS[command]
+    for other, keys in OPTION_KEYS.items():
         if other != command and key in keys:
             return GrammarError(f"`{key}=` applies to `{other}`")
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
@@ -451,8 +456,10 @@ def _split(text: str) -> list[str]:
 
 def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
     """Read the words after ``traincost``, ``fits`` or ``servecost``; raise GrammarError on anything unusable."""
+    if not is_command(command) or command not in OPTION_KEYS:
+        raise GrammarError(f"`{command}` takes no model or options")
     cmd = ParsedCommand()
-    allowed = _KEYS[command]
+    allowed = OPTION_KEYS[command]
     for word in _split(text):
         if "=" in word:
             key, _, raw = word.partition("=")
@@ -473,7 +480,7 @@ def parse_command(command: str, text: str, catalog: Catalog) -> ParsedCommand:
 def hub_model_words(command: str, text: str) -> list[str]:
     """The words of ``text`` (positional, or ``model=``'s value) shaped like a Hub model id, for a
     caller that resolves them before ``parse_command``; [] for commands that take no model."""
-    if command not in {"traincost", "fits", "servecost"}:
+    if command not in ESTIMATE_COMMANDS:
         return []
     try:
         words = _split(text)

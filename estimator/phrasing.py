@@ -1,7 +1,8 @@
 """Read questions as people type them into the command they ask for, in the grammar's own words.
 
 ``how much to train a 13B on 1T tokens with 256 H100s?`` reads as ``traincost 13B 1T h100 gpus=256``;
-``fits llama 70b on 2 a100s`` as ``fits llama-3.3-70b a100 gpus=2``. The reader only rewrites words
+``fits llama 70b on 2 a100s`` as ``fits llama-3.3-70b a100 gpus=2``; ``how fast is llama 70b on 2 h100s
+with 2k in 500 out?`` as ``servecost llama-3.3-70b h100 in=2k out=500 gpus=2``. The reader only rewrites words
 into the canonical forms :mod:`estimator.grammar` parses; a word it does not know is passed on for
 the grammar to judge (and suggest for), or set aside when it is plain English. It raises nothing but
 :class:`PhrasingError`.
@@ -17,27 +18,29 @@ from typing import NoReturn
 
 from estimator.architecture import ModelArch
 from estimator.catalog import Catalog, normalize_name
-from estimator.grammar import MAX_TEXT_CHARS, GrammarError
+from estimator.grammar import MAX_TEXT_CHARS, OPTION_KEYS, GrammarError
 from estimator.precision import parse_precision
 from estimator.quantities import format_count, parse_bytes, parse_count
+from estimator.vocabulary import COMMANDS, ESTIMATE_COMMANDS, HELP_WORDS, SHARE_WORDS, CommandName, is_command
 
 MAX_QUESTION_WORDS = 80
-COMMANDS = ("traincost", "fits", "gpus", "models", "help")
-EXAMPLES = {
+EXAMPLES: dict[CommandName, str] = {
     "traincost": "traincost 13B 1T h100 gpus=256",
     "fits": "fits llama-3.1-70b a100 gpus=2",
+    "servecost": "servecost 70B 2xh100 fp8 in=2k out=500",
     "gpus": "gpus",
     "models": "models",
     "help": "help traincost",
 }
+"""One short, working example of each command, shown with its usage errors."""
 INTRO = """\
-Hi! I'm napkin. Ask me what training a model costs, or
-whether it fits on your GPUs, in plain English:
+Hi! I'm napkin. Ask me in plain English what training or
+serving a model costs, or whether it fits on your GPUs:
   how much to train a 13B on 1T tokens with 256 H100s?
   will llama 3.1 70b fit on 2 a100s?
-  can I fine-tune mistral 7b with qlora on a 4090?
+  how fast is llama 3.3 70b on 2 h100s in fp8?
 Short forms: traincost 405B 15T a100 · fits 20B h100
-gpus · models · help fits (every option)"""
+servecost 70B 2xh100 · gpus · models · help fits"""
 
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -74,10 +77,10 @@ _TRAIN_WORDS = frozenset({"train", "training", "trained", "pretrain", "pre-train
 _COST_WORDS = frozenset({"cost", "costs", "much", "long", "expensive", "budget", "price-tag"})
 _GPUS_WORDS = frozenset({"gpus", "gpu", "hardware", "price", "prices", "pricing", "accelerators", "catalog"})
 _MODELS_WORDS = frozenset({"models", "presets", "preset"})
-_HELP_WORDS = frozenset({"help", "?", "hi", "hello", "hey", "hiya", "yo", "thanks", "thank", "howdy", "usage"})
+_GREETINGS = frozenset({"hi", "hello", "hey", "hiya", "yo", "thanks", "thank", "howdy", "usage"})
+_HELP_WORDS = HELP_WORDS | _GREETINGS
 _GPU_UNIT_WORDS = frozenset({"gpu", "gpus", "card", "cards", "chips", "chip", "accelerators", "devices", "x"})
 _VENDOR_WORDS = frozenset({"nvidia", "amd", "geforce", "intel", "google", "aws", "apple"})
-_SHARE_WORDS = frozenset({"share", "public"})
 _FILLER = frozenset(
     """\
     a an the on with using use via for in of at to by from into onto and or but about over within under per
@@ -89,12 +92,34 @@ _FILLER = frozenset(
     napkin hey hi hello quick question roughly approx approximately about around ~ me? each every total
     train training trained pretrain pre-train pretraining pre-training fit fits fitting vram memory mem ram
     hour hours hr gpu-hour gpu-hours dollars usd budget expensive set up setup cluster node nodes machine
-    across some any one's""".split()  # noqa: SIM905 -- a word list reads better as text
+    across some any one's / + & kv cache kv-cache""".split()  # noqa: SIM905 -- a word list reads better as text
 )
 
 _CTX_WORDS = frozenset({"ctx", "context", "seq", "sequence", "seqlen"})
 _BATCH_WORDS = frozenset({"batch", "bs", "batch-size"})
 _MFU_WORDS = frozenset({"mfu", "utilization", "utilisation"})
+
+# Serving: what only a `servecost` question asks (speed, load, prompt and output lengths).
+_SPEED_WORDS = frozenset(
+    {"fast", "faster", "fastest", "quickly", "speed", "speeds", "slow", "latency", "latencies", "ttft", "itl", "tpot"}
+    | {"throughput", "tps", "tok/s", "toks/s", "tokens/s", "token/s", "tok/sec", "tokens/sec", "t/s", "qps", "rps"}
+)
+_LOAD_WORDS = frozenset({"users", "user", "concurrency", "concurrent", "simultaneous"})
+_LOAD_NOUNS = frozenset(
+    {"users", "user", "requests", "request", "sequences", "streams", "clients", "people", "sessions"}
+)
+_LOAD_ADJECTIVES = frozenset({"concurrent", "simultaneous", "parallel", "single"})
+_TOKEN_WORDS = frozenset({"tokens", "token", "toks", "tok"})
+_IN_WORDS = frozenset({"input", "inputs", "prompt", "prompts", "in"})
+_OUT_WORDS = frozenset({"output", "outputs", "out", "completion", "completions", "response", "responses"})
+_OUT_WORDS |= {"answer", "answers", "reply", "replies"}
+_NEW_WORDS = frozenset({"new", "generated", "decoded"})  # `500 new tokens`: an output length, with `tokens` only
+_GENERATE_WORDS = frozenset({"generate", "generates", "generating", "produce", "producing", "decode", "decoding"})
+_KV_WORDS = frozenset({"kv", "kv-cache", "kvcache", "kv_cache"})
+_PER_SCALES = frozenset({"million", "1m", "m", "mn", "1mn", "mtok", "mtoks", "1mtok", "thousand", "1k", "k"})
+_PER_UNIT_RE = re.compile(r"^\$?/(?:(?:1?m|1?mn|million|1?k)(?:toks?|tokens?)?|toks?|tokens?)$")  # $/1m, /mtok
+_MAX_LENGTH = 10_000_000  # the grammar's bound on in= and out=
+_MAX_BATCH = 65_536  # and on batch=
 
 
 class PhrasingError(GrammarError):
@@ -105,7 +130,7 @@ class PhrasingError(GrammarError):
 class Reading:
     """What a question asked for: the command, its canonical text, and what was read or set aside."""
 
-    command: str
+    command: CommandName
     text: str
     read: tuple[str, ...] = ()
     ignored: tuple[str, ...] = ()
@@ -147,17 +172,18 @@ def read_question(text: str, catalog: Catalog) -> Reading:
     """Read a mention or DM (``how much to train a 13B on 1T tokens with 256 H100s?``) as a command."""
     words = _words(text)
     start = 0
-    while start < len(words) and words[start].low in (_HELP_WORDS - {"help", "?"}) | {"napkin"}:
+    while start < len(words) and words[start].low in _GREETINGS | {"napkin"}:
         start += 1
-    if start < len(words) and words[start].low.lstrip("/") in COMMANDS:
-        command = words[start].low.lstrip("/")
+    if start < len(words) and is_command(command := words[start].low.lstrip("/")):
         rest = words[start + 1 :]
-        if command in {"traincost", "fits"}:
+        if command != "help" and rest and rest[0].low in HELP_WORDS:  # `servecost help`
+            return Reading("help", command, (f"{command} help",))
+        if command in ESTIMATE_COMMANDS:
             return _reading(command, _scan(rest, command, catalog))
         if command == "help":
             topic = rest[0].low.lstrip("/") if rest else ""
             return Reading("help", topic if topic in COMMANDS else "intro", (f"help {topic}".strip(),))
-        return Reading(command, " ".join(w.raw for w in rest if w.low in _SHARE_WORDS))
+        return Reading(command, " ".join(w.raw for w in rest if w.low in SHARE_WORDS))
     words = words[start:]
     if not words or all(w.low in _HELP_WORDS or w.low in _FILLER for w in words):
         return Reading("help", "intro", ("a greeting or a call for help",))
@@ -171,8 +197,8 @@ def read_question(text: str, catalog: Catalog) -> Reading:
     return _reading(asked, _scan(words, asked, catalog, strict=False))
 
 
-def rephrase(command: str, text: str, catalog: Catalog) -> Reading:
-    """Canonical text for ``traincost``/``fits`` typed as people do (``llama 70b on 2 a100s``)."""
+def rephrase(command: CommandName, text: str, catalog: Catalog) -> Reading:
+    """Canonical text for an estimate command typed as people do (``llama 70b on 2 a100s``)."""
     return _reading(command, _scan(_words(text), command, catalog))
 
 
@@ -190,7 +216,7 @@ def explain(reading: Reading, typed: str, message: str) -> str:
 def _words(text: str) -> list[_Word]:
     if len(text) > MAX_TEXT_CHARS:
         raise PhrasingError(f"that's {len(text)} characters; napkin reads at most {MAX_TEXT_CHARS}")
-    text = _OPTION_RE.sub(lambda m: f"{m.group(1)}=" if m.group(1).lower() in _OPTION_KEYS else m.group(0), text)
+    text = _OPTION_RE.sub(_option_key, text)
     text = _JOIN_UNIT_RE.sub(r"\1\2", text.replace("×", "x"))
     words = []
     for piece in re.split(r"[\s,;]+", text):
@@ -204,10 +230,17 @@ def _words(text: str) -> list[_Word]:
     return words
 
 
-_OPTION_KEYS = frozenset(
-    {"gpus", "mfu", "price", "dtype", "days", "tokens", "params", "gpu", "model", "mode", "zero", "offload", "ctx"}
-    | {"seq", "batch", "optimizer", "rank", "cpu_mem", "gpu_mem", "recompute"}
-)
+_OPTION_KEYS = frozenset().union(*OPTION_KEYS.values())
+# Option names people write for the grammar's own (`input=2k` is `in=2k`).
+_OPTION_ALIASES = {"input": "in", "output": "out", "prompt": "in", "users": "batch", "concurrency": "batch"}
+_OPTION_ALIASES |= {"kv_cache": "kv"}
+
+
+def _option_key(match: re.Match[str]) -> str:
+    key = match.group(1)
+    if key.lower() in _OPTION_ALIASES:
+        return f"{_OPTION_ALIASES[key.lower()]}="
+    return f"{key}=" if key.lower() in _OPTION_KEYS else match.group(0)
 
 
 def _number(word: str) -> float | None:
@@ -246,7 +279,12 @@ class _Reader:
     def run(self) -> _Scan:
         steps = (
             self._option,
+            self._speed,
+            self._per_tokens,
+            self._kv,
             self._duration,
+            self._io,
+            self._users,
             self._gpu_count,
             self._gpu,
             self._money,
@@ -468,31 +506,180 @@ class _Reader:
         self.take(used, option)
         return True
 
-    def _count(self) -> bool:
-        low, nxt = self.low(), self.low(1)
+    def _count_at(self, offset: int, *, number_words: bool = False) -> tuple[float, int, str, bool] | None:
+        """The count at ``offset`` (``7B``, ``7 billion``, ``2k-token``): value, words used, its text, and
+        whether it carried ``-token``; a bare number word (``two``) only with ``number_words``."""
+        low, nxt = self.low(offset), self.low(offset + 1)
+        hyphened = re.fullmatch(r"(.+?)-toks?|(.+?)-tokens?", low)
+        if hyphened:
+            low = hyphened.group(1) or hyphened.group(2)
         value: float | None = None
         used = 1
-        if (number := _number(low)) is not None and nxt in _SCALE_WORDS:
+        if (number := _number(low)) is not None and nxt in _SCALE_WORDS and not hyphened:
             value, used = number * _SCALE_WORDS[nxt], 2
         elif match := _SCALED_RE.match(low):
             value = float(match.group(1)) * _SCALE_WORDS[match.group(2)]
         elif low not in _NUMBER_WORDS and (parsed := parse_count(low)) is not None:
             value = parsed
+        elif number_words and number is not None:
+            value = number
         if value is None or not math.isfinite(value):
+            return None
+        raw = low if hyphened else self.words[self.i + offset].raw
+        text = raw if used == 1 and parse_count(raw) == value else _count_text(value)
+        return value, used, text, hyphened is not None
+
+    def _count(self) -> bool:
+        found = self._count_at(0)
+        if found is None:
             return False
-        tag = None
+        value, used, text, hyphened = found
+        tag = "tokens" if hyphened else None
         after = self.low(used)
-        if after in {"tokens", "token", "toks"}:
+        if after in _TOKEN_WORDS:
             tag, used = "tokens", used + 1
         elif after in {"params", "parameters", "parameter", "param"}:
             tag, used = "params", used + 1
         elif after in {"model", "llm"}:
             tag = "params"
-        raw = self.words[self.i].raw
-        text = raw if used == 1 and parse_count(low) == value else _count_text(value)
+        if used > 1:  # `300b tokens`, `7 billion`: written the grammar's way, 300B
+            text = _count_text(value)
         self.scan.counts.append((value, text, tag))
         self.take(used, f"{text}{f' {tag}' if tag else ''}")
         return True
+
+    # --- serving -------------------------------------------------------------------------------------
+
+    def _serving(self, used: int) -> bool:
+        self.scan.keywords.add("serving-speed")
+        self.take(used, "(serving)")
+        return True
+
+    def _speed(self) -> bool:
+        """``how fast``, ``latency``, ``tok/s``, ``tokens per second``, ``time to first token``."""
+        low = self.low()
+        if low in _SPEED_WORDS:
+            return self._serving(1)
+        if low in _TOKEN_WORDS and self.low(1) in {"per", "a", "/"} and self.low(2) in {"second", "sec", "s"}:
+            return self._serving(3)
+        if low == "per" and self.low(1) in {"second", "sec"}:
+            return self._serving(2)
+        if [low, self.low(1), self.low(2)] == ["time", "to", "first"] and self.low(3) in _TOKEN_WORDS:
+            return self._serving(4)
+        return False
+
+    def _per_tokens(self) -> bool:
+        """A price per tokens: ``$ per million tokens``, ``per 1M output tokens``, ``$/1M``, ``per token``."""
+        used = 1 if self.low() in {"$", "usd", "dollars"} else 0
+        head = self.low(used)
+        scaled = bool(_PER_UNIT_RE.match(head))
+        if scaled:
+            used += 1
+        elif head in {"per", "a", "every"}:
+            used += 1
+            if self.low(used) == "1" and self.low(used + 1) in {"million", "thousand"}:
+                used, scaled = used + 2, head == "per"
+            elif self.low(used) in _PER_SCALES:
+                used, scaled = used + 1, head == "per"
+        else:
+            return False
+        if self.low(used) in _IN_WORDS | _OUT_WORDS | _NEW_WORDS and self.low(used + 1) in _TOKEN_WORDS:
+            used += 1
+        if self.low(used) in _TOKEN_WORDS:
+            used += 1
+        elif not scaled:
+            return False
+        return self._serving(used)
+
+    def _kv(self) -> bool:
+        """``fp8 kv cache``, ``kv cache in fp8``, ``kv fp8``: the KV cache's precision (kv=)."""
+        low = self.low()
+        if parse_precision(low) is not None and self.low(1) in _KV_WORDS:
+            used = 3 if self.low(2) in {"cache", "caches"} else 2
+            return self._option_from(used, f"kv={low}")
+        if low not in _KV_WORDS:
+            return False
+        used = 2 if self.low(1) in {"cache", "caches"} else 1
+        if self.low(used) in {"in", "at", "as", "of", "="}:
+            used += 1
+        if parse_precision(self.low(used)) is None:
+            return False
+        return self._option_from(used + 1, f"kv={self.low(used)}")
+
+    def _io(self) -> bool:
+        """Prompt and output lengths (in=, out=): ``1000 input tokens``, ``2k in 500 out``, ``prompt of 2k
+        tokens``, ``2k-token prompts``, ``500 new tokens``, ``generating 500 tokens``."""
+        low = self.low()
+        if low in (_IN_WORDS | _OUT_WORDS | _GENERATE_WORDS) - {"in", "out"}:  # prompt of 2k tokens
+            used = 2 if self.low(1) in {"of", "length", "size", "around", "about", "~"} else 1
+            found = self._count_at(used)
+            if found is None:
+                return False
+            value, count_used, text, _ = found
+            used += count_used
+            used += self.low(used) in _TOKEN_WORDS
+            return self._length(used, "in" if low in _IN_WORDS else "out", text, value)
+        found = self._count_at(0)
+        if found is None:
+            return False
+        value, used, text, hyphened = found
+        tokens = hyphened or self.low(used) in _TOKEN_WORDS
+        used += self.low(used) in _TOKEN_WORDS
+        if tokens and self.low(used) == "of" and self.low(used + 1) in (_IN_WORDS | _OUT_WORDS) - {"in", "out"}:
+            used += 1  # 1000 tokens of input
+        word = self.low(used)
+        if word in _IN_WORDS - {"in"} or (word == "in" and self._in_means_input(used)):
+            key = "in"
+        elif word in _OUT_WORDS or (word in _NEW_WORDS and self.low(used + 1) in _TOKEN_WORDS):
+            key = "out"
+        else:
+            return False
+        used += 1
+        used += self.low(used) in _TOKEN_WORDS
+        return self._length(used, key, text, value)
+
+    def _in_means_input(self, offset: int) -> bool:
+        """``2k in 500 out``: a count then ``in`` is a prompt length when the question gives an output
+        length too and ``in`` does not start ``in fp8``, ``in 3 weeks`` or ``in 48gb``."""
+        nxt = self.low(offset + 1)
+        if parse_precision(nxt) is not None or _DURATION_RE.match(nxt) or parse_bytes(nxt) is not None:
+            return False
+        if self.low(offset + 2) in _DAY_UNITS or self._gpu_name(offset + 1) is not None:
+            return False
+        return any(w.low in {"out", "output", "outputs"} | _GENERATE_WORDS for w in self.words)
+
+    def _length(self, used: int, key: str, text: str, value: float) -> bool:
+        if not 1 <= value <= _MAX_LENGTH:
+            return False
+        self.scan.keywords.add("serving-load")
+        return self._option_from(used, f"{key}={text}")
+
+    def _users(self) -> bool:
+        """Concurrency (batch=): ``for 64 users``, ``64 concurrent requests``, ``concurrency of 64``,
+        ``a single user``."""
+        low = self.low()
+        if low in {"concurrency", "concurrent"} and (found := self._count_at(2 if self.low(1) == "of" else 1)):
+            used = (2 if self.low(1) == "of" else 1) + found[1]
+            return self._batch(found[0], used)
+        if low == "single" and self.low(1) in _LOAD_NOUNS | {"stream", "sequence"}:
+            return self._batch(1, 2)
+        found = self._count_at(0, number_words=True)
+        if found is None:
+            return False
+        value, used, _, _ = found
+        adjective = self.low(used) in _LOAD_ADJECTIVES - {"single"}
+        used += adjective
+        if self.low(used) in _LOAD_NOUNS:
+            used += 1
+        elif not adjective or self.low(used) in _GPU_UNIT_WORDS or self._gpu_name(used) is not None:
+            return False
+        return self._batch(value, used)
+
+    def _batch(self, value: float, used: int) -> bool:
+        if value != int(value) or not 1 <= value <= _MAX_BATCH:
+            return False
+        self.scan.keywords.add("serving-load")
+        return self._option_from(used, f"batch={int(value)}")
 
     def _size(self) -> bool:
         size = parse_bytes(self.low())
@@ -509,7 +696,7 @@ class _Reader:
             self.words[self.i + 1] = _Word("fine-tune", "fine-tune")
             self.i += 1
             return self._keyword()
-        if low in _SHARE_WORDS:
+        if low in SHARE_WORDS:
             self.scan.share = True
         elif (dtype := parse_precision(low)) is not None:
             self.scan.dtype = low
@@ -523,6 +710,7 @@ class _Reader:
             self._mode("train")
         else:
             recognised = low in _FIT_WORDS | _INFERENCE_WORDS | _TRAIN_MODE_WORDS | _TRAIN_WORDS | _COST_WORDS
+            recognised = recognised or low in _LOAD_WORDS
             if not recognised and low not in _GPUS_WORDS | _MODELS_WORDS | _HELP_WORDS:
                 return False
         self.scan.keywords.add(low)
@@ -568,14 +756,32 @@ def _same_size(model: ModelArch, size: float, word: str) -> bool:
     return word in segments or abs(model.param_count() / size - 1) < 0.1
 
 
-def _command_of(scan: _Scan) -> str | None:
-    """The command a question's shape asks for (see the module docstring), or None."""
+_SERVING_ONLY_KEYS = OPTION_KEYS["servecost"] - OPTION_KEYS["fits"] - OPTION_KEYS["traincost"]
+
+
+def _command_of(scan: _Scan) -> CommandName | None:
+    """The command a question's shape asks for, or None.
+
+    Speed, latency or a price per token → servecost; then fit/VRAM/memory → fits; then users,
+    concurrency, prompt/output lengths, or serving with a cost word → servecost (training words
+    keep all of these traincost); then two counts or train/cost/how much/how long → traincost;
+    run/serve/fine-tune/load → fits; gpus/hardware/price → gpus.
+    """
     keys = scan.keywords
     has_subject = scan.model is not None or bool(scan.counts) or any("/" in p for p in scan.passed)
     tokens = sum(1 for _, _, tag in scan.counts if tag == "tokens")
     two_counts = len(scan.counts) >= 2 or (scan.model is not None and scan.counts) or tokens > 0
+    training = bool(keys & _TRAIN_WORDS or "duration" in keys)
+    if "serving-speed" in keys and not training:
+        return "servecost"
     if keys & _FIT_WORDS:
         return "fits"
+    typed_serving = any(o.partition("=")[0].lower() in _SERVING_ONLY_KEYS for o in scan.options)
+    if (keys & (_LOAD_WORDS | {"serving-load"}) or typed_serving) and not training:
+        return "servecost"
+    priced = keys & (_COST_WORDS | {"price", "prices", "pricing"})
+    if keys & _INFERENCE_WORDS and priced and not training and not keys & _TRAIN_MODE_WORDS:
+        return "servecost"
     if keys & (_INFERENCE_WORDS | {"lora", "qlora"}) and not two_counts:
         return "fits"
     if two_counts or "duration" in keys or keys & _TRAIN_WORDS:
@@ -595,7 +801,7 @@ def _command_of(scan: _Scan) -> str | None:
 
 _VOCABULARY = (
     _FILLER | _FIT_WORDS | _INFERENCE_WORDS | _TRAIN_MODE_WORDS | _TRAIN_WORDS | _COST_WORDS | _GPUS_WORDS
-) | (_MODELS_WORDS | _HELP_WORDS | _SHARE_WORDS)
+) | (_MODELS_WORDS | _HELP_WORDS | SHARE_WORDS | _SPEED_WORDS | _LOAD_WORDS)
 
 
 def _typo_of_a_command(first: str) -> None:
@@ -608,13 +814,16 @@ def _typo_of_a_command(first: str) -> None:
 
 def _unreadable(words: list[_Word]) -> NoReturn:
     _typo_of_a_command(words[0].low)
-    examples = "`how much to train a 13B on 1T tokens with 256 H100s` or `will llama 3.1 70b fit on 2 a100s`"
+    examples = (
+        "`how much to train a 13B on 1T tokens with 256 H100s`, `will llama 3.1 70b fit on 2 a100s` or "
+        "`how fast is llama 70b on 2 h100s`"
+    )
     if len(words) == 1:
         raise PhrasingError(f"unknown command `{words[0].raw}`; ask e.g. {examples}")
     raise PhrasingError(f"I couldn't tell what to estimate; ask e.g. {examples}")
 
 
-def _reading(command: str, scan: _Scan) -> Reading:
+def _reading(command: CommandName, scan: _Scan) -> Reading:
     """Write what was scanned back as the grammar's words for ``command``."""
     words: list[str] = []
     ignored = list(scan.ignored)
@@ -638,7 +847,7 @@ def _reading(command: str, scan: _Scan) -> Reading:
         words.append(scan.gpu)
     if scan.dtype is not None:
         words.append(scan.dtype)
-    if command == "fits":
+    if command == "fits":  # servecost serves: a mode word says nothing more
         modes = [m for m in scan.modes if not (m == "train" and {"lora", "qlora"} & set(scan.modes))]
         words.extend(modes)
         words.extend(f"gpu_mem={size}" for size in scan.sizes)
@@ -651,18 +860,14 @@ def _reading(command: str, scan: _Scan) -> Reading:
     return Reading(command, " ".join(words), tuple(scan.read), tuple(ignored))
 
 
-_FITS_ONLY = ("ctx=", "batch=", "zero=", "rank=", "offload=", "optimizer=", "cpu_mem=", "gpu_mem=", "recompute=")
-_TRAINCOST_ONLY = ("mfu=", "price=", "days=")
-
-
-def _options(command: str, scan: _Scan, ignored: list[str]) -> list[str]:
+def _options(command: CommandName, scan: _Scan, ignored: list[str]) -> list[str]:
     """Typed ``key=value`` options as typed; options read from phrases only where ``command`` takes them."""
-    wrong = _FITS_ONLY if command == "traincost" else _TRAINCOST_ONLY
+    takes = OPTION_KEYS.get(command, frozenset())
     keep = list(scan.options)
     for setting in scan.settings:
-        (ignored if setting.startswith(wrong) else keep).append(setting)
+        (keep if setting.partition("=")[0] in takes else ignored).append(setting)
     if scan.num_gpus is not None and not any(o.lower().startswith("gpus=") for o in keep):
         keep.append(f"gpus={scan.num_gpus}")
     if scan.days is not None:
-        (keep if command == "traincost" else ignored).append(f"days={scan.days:g}")
+        (keep if "days" in takes else ignored).append(f"days={scan.days:g}")
     return keep

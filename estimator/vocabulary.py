@@ -12,6 +12,9 @@ CommandName = Literal["traincost", "fits", "servecost", "gpus", "models", "help"
 COMMANDS: tuple[CommandName, ...] = get_args(CommandName)
 """Every command, in the order help lists them."""
 
+ESTIMATE_COMMANDS: tuple[CommandName, ...] = ("traincost", "fits", "servecost")
+"""Commands that estimate for a model or parameter count: they take options, Hub ids and plain English."""
+
 DIRECT_SLASH_COMMANDS: tuple[CommandName, ...] = ("traincost", "fits", "servecost", "gpus")
 """Commands with a slash command of their own (``/traincost 405B``)."""
 

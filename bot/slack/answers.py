@@ -18,7 +18,7 @@ from bot.render.blocks import SlackMessage, parse_share_value, render_error, ren
 from estimator.catalog import Catalog
 from estimator.commands import Reply, UsageError, execute, short_usage
 from estimator.defaults import Defaults
-from estimator.grammar import USAGE, GrammarError
+from estimator.grammar import GrammarError
 from estimator.phrasing import Reading, explain, read_question
 from estimator.vocabulary import DIRECT_SLASH_COMMANDS, UMBRELLA_SLASH_COMMAND
 
@@ -182,8 +182,8 @@ class Answerer:
             reading = read_question(question, self._catalog)
         except GrammarError as err:
             command = split_command(question)[0]
-            usage = short_usage(command) if command in {"traincost", "fits"} else USAGE["help"]
-            return Answer(command, render_error(UsageError(err.message, usage, err.suggestion)), outcome="usage_error")
+            error = UsageError(err.message, short_usage(command), err.suggestion)
+            return Answer(command, render_error(error), outcome="usage_error")
         return self._run(
             reading.command,
             reading.text,

@@ -23,9 +23,9 @@ from bot.slack.clients import make_webhook_client
 from estimator.catalog import Catalog
 from estimator.commands import UsageError, execute
 from estimator.defaults import Defaults
+from estimator.vocabulary import ESTIMATE_COMMANDS
 
 logger = logging.getLogger("napkin.hub")
-_DIRECT = frozenset({"traincost", "fits", "servecost"})
 
 
 def _message(text: str) -> SlackMessage:
@@ -50,7 +50,7 @@ class HubReplies:
     @staticmethod
     def slash_command(name: str, text: str) -> tuple[str, str]:
         """``/fits org/name`` → (fits, org/name); ``/napkin fits org/name`` likewise."""
-        return (name, text) if name in _DIRECT else split_command(text)
+        return (name, text) if name in ESTIMATE_COMMANDS else split_command(text)
 
     def pending(self, ref: HubRef) -> SlackMessage:
         """The immediate acknowledgement."""
