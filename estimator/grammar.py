@@ -35,6 +35,8 @@ MAX_WORDS = 24
 MAX_PARAMS = 1e15  # a quadrillion parameters
 MAX_TOKENS = 1e18
 MAX_GPUS = 10_000_000
+MAX_REQUEST_TOKENS = 10_000_000  # in= and out=: tokens of one request
+MAX_BATCH = 65_536
 
 USAGE: dict[CommandName, str] = {
     "traincost": "traincost <params|model> [tokens] [gpu] [gpus=N | days=D] [mfu=0.4] [price=2.5] "
@@ -246,7 +248,7 @@ def _ctx(cmd: ParsedCommand, raw: str) -> None:
 
 
 def _batch(cmd: ParsedCommand, raw: str) -> None:
-    cmd.batch = int(_bounded(parse_int(raw), 1, 65_536, "batch", raw))
+    cmd.batch = int(_bounded(parse_int(raw), 1, MAX_BATCH, "batch", raw))
 
 
 def _optimizer(cmd: ParsedCommand, raw: str) -> None:
@@ -341,7 +343,7 @@ def _apply_option(cmd: ParsedCommand, key: str, raw: str, catalog: Catalog) -> N
 def _apply_serving_option(cmd: ParsedCommand, key: str, raw: str) -> None:
     """Apply one ``servecost``-only option (``in=``, ``out=``, ``kv=``, ``mbu=``, ``util=``)."""
     if key in {"in", "out"}:
-        tokens = int(_bounded(parse_count(raw), 1, 10_000_000, f"{key}= (tokens)", raw))
+        tokens = int(_bounded(parse_count(raw), 1, MAX_REQUEST_TOKENS, f"{key}= (tokens)", raw))
         if key == "in":
             cmd.input_tokens = tokens
         else:

@@ -18,7 +18,7 @@ from typing import NoReturn
 
 from estimator.architecture import ModelArch
 from estimator.catalog import Catalog, normalize_name
-from estimator.grammar import MAX_TEXT_CHARS, OPTION_KEYS, GrammarError
+from estimator.grammar import MAX_BATCH, MAX_REQUEST_TOKENS, MAX_TEXT_CHARS, OPTION_KEYS, GrammarError
 from estimator.precision import parse_precision
 from estimator.quantities import format_count, parse_bytes, parse_count
 from estimator.vocabulary import COMMANDS, ESTIMATE_COMMANDS, HELP_WORDS, SHARE_WORDS, CommandName, is_command
@@ -68,6 +68,7 @@ _JOIN_UNIT_RE = re.compile(r"(\d)\s+(gb|gib|tb|tib)\b", re.IGNORECASE)
 _OPTION_RE = re.compile(r"\b([a-z_]+)\s*[=:]\s*(?=\S)", re.IGNORECASE)
 _HUB_ID_RE = re.compile(r"^[a-z0-9][\w.-]*/[\w.-]+$")
 _STRIP = "`*\"'“”‘’()[]{}<>!?.,;:"
+_SEPARATORS = frozenset({"/", "+", "&", "|", "-", "–", "—"})  # `500 in / 200 out`
 _NAME_SUFFIXES = ("-instruct", "-chat", "-hf", "-base", "-it", "-pt", "-fp8", "-bf16", "-awq", "-gguf", "-gptq")
 
 _FIT_WORDS = frozenset({"fit", "fits", "fitting", "vram", "memory", "mem", "oom", "load", "ram"})
@@ -92,7 +93,7 @@ _FILLER = frozenset(
     napkin hey hi hello quick question roughly approx approximately about around ~ me? each every total
     train training trained pretrain pre-train pretraining pre-training fit fits fitting vram memory mem ram
     hour hours hr gpu-hour gpu-hours dollars usd budget expensive set up setup cluster node nodes machine
-    across some any one's / + & kv cache kv-cache""".split()  # noqa: SIM905 -- a word list reads better as text
+    across some any one's kv cache kv-cache""".split()  # noqa: SIM905 -- a word list reads better as text
 )
 
 _CTX_WORDS = frozenset({"ctx", "context", "seq", "sequence", "seqlen"})
@@ -116,10 +117,11 @@ _OUT_WORDS |= {"answer", "answers", "reply", "replies"}
 _NEW_WORDS = frozenset({"new", "generated", "decoded"})  # `500 new tokens`: an output length, with `tokens` only
 _GENERATE_WORDS = frozenset({"generate", "generates", "generating", "produce", "producing", "decode", "decoding"})
 _KV_WORDS = frozenset({"kv", "kv-cache", "kvcache", "kv_cache"})
+# Keywords a phrase (not a word) sets; parenthesised, so no typed word can be one.
+_ASKS_SPEED = "(speed or price per token)"
+_ASKS_LOAD = "(users or request lengths)"
 _PER_SCALES = frozenset({"million", "1m", "m", "mn", "1mn", "mtok", "mtoks", "1mtok", "thousand", "1k", "k"})
 _PER_UNIT_RE = re.compile(r"^\$?/(?:(?:1?m|1?mn|million|1?k)(?:toks?|tokens?)?|toks?|tokens?)$")  # $/1m, /mtok
-_MAX_LENGTH = 10_000_000  # the grammar's bound on in= and out=
-_MAX_BATCH = 65_536  # and on batch=
 
 
 class PhrasingError(GrammarError):
@@ -197,8 +199,10 @@ def read_question(text: str, catalog: Catalog) -> Reading:
     return _reading(asked, _scan(words, asked, catalog, strict=False))
 
 
-def rephrase(command: CommandName, text: str, catalog: Catalog) -> Reading:
+def rephrase(command: str, text: str, catalog: Catalog) -> Reading:
     """Canonical text for an estimate command typed as people do (``llama 70b on 2 a100s``)."""
+    if not is_command(command) or command not in ESTIMATE_COMMANDS:
+        raise PhrasingError(f"`{command}` is not one of {', '.join(ESTIMATE_COMMANDS)}")
     return _reading(command, _scan(_words(text), command, catalog))
 
 
@@ -223,7 +227,7 @@ def _words(text: str) -> list[_Word]:
         raw = piece if "=" in piece else piece.strip(_STRIP)
         if piece.strip() == "?":
             raw = "?"
-        if raw:
+        if raw and raw not in _SEPARATORS:
             words.append(_Word(raw, raw.lower()))
     if len(words) > MAX_QUESTION_WORDS:
         raise PhrasingError(f"that's {len(words)} words; napkin reads at most {MAX_QUESTION_WORDS}")
@@ -550,22 +554,22 @@ class _Reader:
 
     # --- serving -------------------------------------------------------------------------------------
 
-    def _serving(self, used: int) -> bool:
-        self.scan.keywords.add("serving-speed")
-        self.take(used, "(serving)")
+    def _asks_speed(self, used: int) -> bool:
+        self.scan.keywords.add(_ASKS_SPEED)
+        self.take(used, _ASKS_SPEED)
         return True
 
     def _speed(self) -> bool:
         """``how fast``, ``latency``, ``tok/s``, ``tokens per second``, ``time to first token``."""
         low = self.low()
         if low in _SPEED_WORDS:
-            return self._serving(1)
+            return self._asks_speed(1)
         if low in _TOKEN_WORDS and self.low(1) in {"per", "a", "/"} and self.low(2) in {"second", "sec", "s"}:
-            return self._serving(3)
+            return self._asks_speed(3)
         if low == "per" and self.low(1) in {"second", "sec"}:
-            return self._serving(2)
+            return self._asks_speed(2)
         if [low, self.low(1), self.low(2)] == ["time", "to", "first"] and self.low(3) in _TOKEN_WORDS:
-            return self._serving(4)
+            return self._asks_speed(4)
         return False
 
     def _per_tokens(self) -> bool:
@@ -589,7 +593,7 @@ class _Reader:
             used += 1
         elif not scaled:
             return False
-        return self._serving(used)
+        return self._asks_speed(used)
 
     def _kv(self) -> bool:
         """``fp8 kv cache``, ``kv cache in fp8``, ``kv fp8``: the KV cache's precision (kv=)."""
@@ -649,18 +653,18 @@ class _Reader:
         return any(w.low in {"out", "output", "outputs"} | _GENERATE_WORDS for w in self.words)
 
     def _length(self, used: int, key: str, text: str, value: float) -> bool:
-        if not 1 <= value <= _MAX_LENGTH:
+        if not 1 <= value <= MAX_REQUEST_TOKENS:
             return False
-        self.scan.keywords.add("serving-load")
+        self.scan.keywords.add(_ASKS_LOAD)
         return self._option_from(used, f"{key}={text}")
 
     def _users(self) -> bool:
         """Concurrency (batch=): ``for 64 users``, ``64 concurrent requests``, ``concurrency of 64``,
         ``a single user``."""
         low = self.low()
-        if low in {"concurrency", "concurrent"} and (found := self._count_at(2 if self.low(1) == "of" else 1)):
-            used = (2 if self.low(1) == "of" else 1) + found[1]
-            return self._batch(found[0], used)
+        skip = 2 if self.low(1) == "of" else 1
+        if low in {"concurrency", "concurrent"} and (found := self._count_at(skip)):
+            return self._batch(found[0], skip + found[1])
         if low == "single" and self.low(1) in _LOAD_NOUNS | {"stream", "sequence"}:
             return self._batch(1, 2)
         found = self._count_at(0, number_words=True)
@@ -676,9 +680,9 @@ class _Reader:
         return self._batch(value, used)
 
     def _batch(self, value: float, used: int) -> bool:
-        if value != int(value) or not 1 <= value <= _MAX_BATCH:
+        if value != int(value) or not 1 <= value <= MAX_BATCH:
             return False
-        self.scan.keywords.add("serving-load")
+        self.scan.keywords.add(_ASKS_LOAD)
         return self._option_from(used, f"batch={int(value)}")
 
     def _size(self) -> bool:
@@ -772,12 +776,12 @@ def _command_of(scan: _Scan) -> CommandName | None:
     tokens = sum(1 for _, _, tag in scan.counts if tag == "tokens")
     two_counts = len(scan.counts) >= 2 or (scan.model is not None and scan.counts) or tokens > 0
     training = bool(keys & _TRAIN_WORDS or "duration" in keys)
-    if "serving-speed" in keys and not training:
+    if _ASKS_SPEED in keys and not training:
         return "servecost"
     if keys & _FIT_WORDS:
         return "fits"
     typed_serving = any(o.partition("=")[0].lower() in _SERVING_ONLY_KEYS for o in scan.options)
-    if (keys & (_LOAD_WORDS | {"serving-load"}) or typed_serving) and not training:
+    if (keys & (_LOAD_WORDS | {_ASKS_LOAD}) or typed_serving) and not training:
         return "servecost"
     priced = keys & (_COST_WORDS | {"price", "prices", "pricing"})
     if keys & _INFERENCE_WORDS and priced and not training and not keys & _TRAIN_MODE_WORDS:

@@ -10,6 +10,7 @@ from config.catalogs import cached_catalog
 from estimator.commands import UsageError, execute
 from estimator.defaults import Defaults
 from estimator.results import FitsResult, TrainCostResult
+from estimator.vocabulary import COMMANDS
 
 CATALOG = cached_catalog(None)
 DEFAULTS = Defaults()
@@ -46,6 +47,13 @@ WORDS = st.sampled_from(
         "gpu_mem=1GB",
         "optimizer=sgd",
         "recompute=selective",
+        "in=0",
+        "in=128k",
+        "out=1",
+        "kv=fp8",
+        "kv=int4",
+        "mbu=1",
+        "util=0.1",
         "qlora",
         "train",
         "inference",
@@ -57,7 +65,7 @@ WORDS = st.sampled_from(
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.sampled_from(["traincost", "fits", "gpus", "models", "help", "/fits", "nope"]),
+    st.sampled_from([*COMMANDS, "/fits", "/servecost", "nope"]),
     st.lists(st.one_of(WORDS, st.text(max_size=10)), max_size=8).map(" ".join),
 )
 def test_execute_answers_or_raises_a_usage_error(command: str, text: str) -> None:

@@ -11,6 +11,7 @@ from estimator.catalog import Catalog
 from estimator.grammar import MAX_TEXT_CHARS, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
+from estimator.vocabulary import ESTIMATE_COMMANDS
 
 
 def _gpu(key: str, aliases: tuple[str, ...], bf16: float | None, fp16: float) -> Accelerator:
@@ -142,13 +143,32 @@ def test_input_length_and_word_count_are_capped() -> None:
 
 
 _WORDS = st.sampled_from(
-    ["405B", "15T", "a100", "h100", "gpus=8", "mfu=0.4", "share", "bf16", "fp8", "=", "x", "8x", "llama-3.1-8b"]
+    [
+        "405B",
+        "15T",
+        "a100",
+        "h100",
+        "gpus=8",
+        "mfu=0.4",
+        "share",
+        "bf16",
+        "fp8",
+        "=",
+        "x",
+        "8x",
+        "llama-3.1-8b",
+        "in=2k",
+        "out=0",
+        "kv=fp8",
+        "batch=64",
+        "mbu=0.7",
+    ]
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    st.sampled_from(["traincost", "fits"]),
+    st.sampled_from(ESTIMATE_COMMANDS),
     st.one_of(st.text(max_size=120), st.lists(st.one_of(_WORDS, st.text(max_size=12))).map(" ".join)),
 )
 def test_parser_raises_nothing_but_its_own_error(command: str, text: str) -> None:

@@ -1,13 +1,15 @@
 """Questions as people type them: the command each reads as, and the answers they get end to end.
 
-Every row is a phrasing people use in mentions, DMs, ``/napkin`` and the command text of ``/traincost``
-and ``/fits``; the expected reading is the canonical command it is answered as (what the grammar then
+Every row is a phrasing people use in mentions, DMs, ``/napkin`` and the command text of ``/traincost``,
+``/fits`` and ``/servecost``; the expected reading is the canonical command it is answered as (what the grammar then
 parses into values — some rows below also pin those values).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +23,8 @@ from config.settings import load_settings
 from estimator.commands import HelpTopic, execute
 from estimator.grammar import GrammarError, parse_command
 from estimator.phrasing import PhrasingError, read_question, rephrase
+from estimator.precision import Precision
+from estimator.vocabulary import COMMANDS, ESTIMATE_COMMANDS
 from tests.conftest import NapkinHttp, expected_message
 from tests.slack_standin import SlackStandIn, dm_event, event_envelope, mention_event
 
@@ -142,14 +146,73 @@ PHRASINGS: list[tuple[str, str]] = [
     ("gpus", "gpus"),
     ("models", "models"),
     ("thanks!", "help intro"),
+    # Serving (issue #12): speed, latency, throughput, $ per million tokens, users → servecost; plain
+    # "serve/run/host X on Y" without them stays fits (rows above, issue #10).
+    ("how fast is llama 3.3 70b on 2 h100s in fp8?", "servecost llama-3.3-70b h100 fp8 gpus=2"),
+    ("what does it cost to serve llama 3.3 70b on 2 h100s in fp8", "servecost llama-3.3-70b h100 fp8 gpus=2"),
+    ("how many tokens per second does llama 8b get on a 4090", "servecost llama-3.1-8b 4090"),
+    ("llama 3.1 8b tok/s on an l4", "servecost llama-3.1-8b l4"),
+    ("how many tok/s will gpt-oss-120b do on an h100", "servecost gpt-oss-120b h100"),
+    ("what's the latency of mistral 7b on an a10g", "servecost mistral-7b a10g"),
+    ("what is the ttft of llama 70b on mi300x", "servecost llama-3.3-70b mi300x"),
+    ("throughput of mixtral 8x7b on 2 h100s", "servecost mixtral-8x7b h100 gpus=2"),
+    ("cost to serve qwen3 32b on an h100", "servecost qwen3-32b h100"),
+    ("serving cost of llama 70b on 8 a100s", "servecost llama-3.3-70b a100 gpus=8"),
+    ("inference cost of gpt-oss-120b on an h100", "servecost gpt-oss-120b h100"),
+    ("how much does it cost to run llama 70b on 8 h100s", "servecost llama-3.3-70b h100 gpus=8"),
+    ("$ per million tokens for llama 3.3 70b on h200", "servecost llama-3.3-70b h200"),
+    ("price per 1M tokens for deepseek v3 on 8 h200s", "servecost deepseek-v3 h200 gpus=8"),
+    ("$/1M tokens for qwen3 235b a22b on 8 h200s in fp8", "servecost qwen3-235b-a22b h200 fp8 gpus=8"),
+    ("what does gpt-oss-20b cost per token on an l4", "servecost gpt-oss-20b l4"),
+    (
+        "what would serving llama 3.1 405b in fp8 on 8 h100s cost per 1M output tokens",
+        "servecost llama-3.1-405b h100 fp8 gpus=8",
+    ),
+    ("how many users can llama 70b serve on 2 h100s", "servecost llama-3.3-70b h100 gpus=2"),
+    ("how many concurrent users can llama 3.1 8b handle on an h100", "servecost llama-3.1-8b h100"),
+    ("what concurrency does llama 8b reach on an l40s", "servecost llama-3.1-8b l40s"),
+    ("how fast is 70b on h100 with 1000 input tokens", "servecost 70b h100 in=1000"),
+    ("how fast is 8b on h100 with 500 in / 200 out", "servecost 8b h100 in=500 out=200"),
+    ("tokens per second for llama 8b with a prompt of 2k tokens", "servecost llama-3.1-8b in=2k"),
+    ("how fast is llama 8b at 2k in 500 out on an l40s", "servecost llama-3.1-8b l40s in=2k out=500"),
+    ("how fast is 70b on mi300x with a 4k-token prompt and 500-token answers", "servecost 70b mi300x in=4k out=500"),
+    ("time to first token for llama 70b on 2 h100s with 8k input tokens", "servecost llama-3.3-70b h100 in=8k gpus=2"),
+    ("how fast is llama 70b on 4 h100s for 64 users", "servecost llama-3.3-70b h100 batch=64 gpus=4"),
+    ("latency of llama 70b on 4 h100s at batch 32", "servecost llama-3.3-70b h100 batch=32 gpus=4"),
+    ("how much to serve 7b on an a10g at 16 users", "servecost 7b a10g batch=16"),
+    ("how fast is llama 8b on an h100 for a single user", "servecost llama-3.1-8b h100 batch=1"),
+    (
+        "serve llama 70b for 32 users on 4 h100s at 8k in 1k out",
+        "servecost llama-3.3-70b h100 batch=32 in=8k out=1k gpus=4",
+    ),
+    ("how fast is llama 70b on 2 h100s with fp8 kv cache", "servecost llama-3.3-70b h100 kv=fp8 gpus=2"),
+    (
+        "latency of llama 70b on 4 h100s for 64 users with fp8 kv cache",
+        "servecost llama-3.3-70b h100 batch=64 kv=fp8 gpus=4",
+    ),
+    ("speed of llama 8b on a 3090 with int8 kv cache", "servecost llama-3.1-8b 3090 kv=int8"),
+    ("tokens per second for mistral 7b on a 4090 in int4", "servecost mistral-7b 4090 int4"),
+    ("how fast is llama 3.1 8b on an h100 at 40% mfu", "servecost llama-3.1-8b h100 mfu=40%"),
+    ("llama 8b on an h100 in=2k out=500", "servecost llama-3.1-8b h100 in=2k out=500"),
+    ("how fast is meta-llama/Llama-3.1-8B-Instruct on an h100", "servecost llama-3.1-8b-instruct h100"),
+    ("servecost llama 70b on 2 h100s for 64 users", "servecost llama-3.3-70b h100 batch=64 gpus=2"),
+    ("servecost 8b h100 1000 input tokens 200 output tokens", "servecost 8b h100 in=1000 out=200"),
+    ("servecost llama 3.3 70b 2xh100 fp8 2k in 500 out", "servecost llama-3.3-70b h100 fp8 in=2k out=500 gpus=2"),
+    ("servecost 70b h100 at $2/hr", "servecost 70b h100 price=2"),
+    ("does llama 70b fit on 2 h100s for 64 users", "fits llama-3.3-70b h100 batch=64 gpus=2"),
+    ("how fast can I train 7b on 1T tokens with 256 h100s", "traincost 7b 1T h100 gpus=256"),
+    ("help servecost", "help servecost"),
+    ("servecost help", "help servecost"),
 ]
-ESTIMATES = [row for row in PHRASINGS if row[1].split()[0] in {"traincost", "fits"}]
+ESTIMATES = [row for row in PHRASINGS if row[1].split()[0] in ESTIMATE_COMMANDS]
+SERVING = [row for row in PHRASINGS if row[1].startswith("servecost")]
 
 
 def test_at_least_a_hundred_phrasings_of_every_kind() -> None:
     assert len(PHRASINGS) >= 100
+    assert len(SERVING) >= 30
     kinds = {expected.split()[0] for _, expected in PHRASINGS}
-    assert kinds == {"traincost", "fits", "gpus", "models", "help"}
+    assert kinds == set(COMMANDS)  # a command added to the vocabulary needs phrasings here
 
 
 @pytest.mark.parametrize(("question", "expected"), PHRASINGS)
@@ -157,7 +220,7 @@ def test_each_phrasing_reads_as_its_command(question: str, expected: str) -> Non
     assert read_question(question, CATALOG).canonical == expected
 
 
-@pytest.mark.parametrize(("question", "expected"), [r for r in ESTIMATES if r[0].split()[0] in {"traincost", "fits"}])
+@pytest.mark.parametrize(("question", "expected"), [r for r in ESTIMATES if r[0].split()[0] in ESTIMATE_COMMANDS])
 def test_command_text_reads_the_same_after_a_slash_command(question: str, expected: str) -> None:
     command, _, rest = question.partition(" ")
     assert rephrase(command, rest, CATALOG).canonical == expected
@@ -216,6 +279,58 @@ def test_readings_parse_to_the_values_typed(
     assert parsed.days == (None if days is None else pytest.approx(days))
 
 
+# Serving readings: what the grammar parses for prompt and output lengths, concurrency and the KV cache.
+SERVING_VALUES = [
+    ("how fast is 70b on h100 with 1000 input tokens", 1000, None, None, None, None),
+    ("how fast is 8b on h100 with 500 in / 200 out", 500, 200, None, None, None),
+    ("tokens per second for llama 8b with a prompt of 2k tokens", 2000, None, None, None, None),
+    ("how fast is llama 8b at 2k in 500 out on an l40s", 2000, 500, None, None, None),
+    ("how fast is 70b on mi300x with a 4k-token prompt and 500-token answers", 4000, 500, None, None, None),
+    ("how fast is llama 70b on 4 h100s for 64 users", None, None, 64, None, 4),
+    ("latency of llama 70b on 4 h100s at batch 32", None, None, 32, None, 4),
+    ("how fast is llama 8b on an h100 for a single user", None, None, 1, None, None),
+    ("serve llama 70b for 32 users on 4 h100s at 8k in 1k out", 8000, 1000, 32, None, 4),
+    ("how fast is llama 70b on 2 h100s with fp8 kv cache", None, None, None, Precision.FP8, 2),
+    ("speed of llama 8b on a 3090 with int8 kv cache", None, None, None, Precision.INT8, None),
+    ("servecost llama 3.3 70b 2xh100 fp8 2k in 500 out", 2000, 500, None, None, 2),
+]
+
+
+@pytest.mark.parametrize("row", SERVING_VALUES, ids=lambda row: row[0])
+def test_serving_readings_parse_to_the_lengths_and_load_typed(
+    row: tuple[str, int | None, int | None, int | None, Precision | None, int | None],
+) -> None:
+    question, input_tokens, output_tokens, batch, kv_dtype, gpus = row
+    reading = read_question(question, CATALOG)
+    assert reading.command == "servecost"
+    parsed = parse_command("servecost", reading.text, CATALOG)
+    assert (parsed.input_tokens, parsed.output_tokens) == (input_tokens, output_tokens)
+    assert parsed.batch == batch
+    assert parsed.kv_dtype == kv_dtype
+    assert parsed.num_gpus == gpus
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # `in` before a precision, a duration or a GPU size is not a prompt length
+        ("how fast is 8b in fp8 on an h100 with 500 out", "servecost 8b h100 fp8 out=500"),
+        ("train 7b on 1T tokens in 3 weeks", "traincost 7b 1T days=21"),
+        ("will 70b fit in 48gb", "fits 70b gpu_mem=48gb"),
+        # options a command does not take are set aside, not passed to its grammar
+        ("does 70b fit on h100 with fp8 kv cache", "fits 70b h100"),
+        ("how fast is 7b on an h100 in 3 weeks", "traincost 7b h100 days=21"),
+    ],
+)
+def test_serving_words_do_not_steal_other_readings(question: str, expected: str) -> None:
+    assert read_question(question, CATALOG).canonical == expected
+
+
+def test_a_serving_option_a_command_does_not_take_is_set_aside() -> None:
+    reading = read_question("does 70b fit on h100 with fp8 kv cache", CATALOG)
+    assert "kv=fp8" in reading.ignored
+
+
 @pytest.mark.parametrize("question", ["hi", "help", "?", "hello napkin", ""])
 def test_greetings_get_a_short_intro_with_three_examples(question: str) -> None:
     answer = Answerer(CATALOG, DEFAULTS).mention(question)
@@ -225,6 +340,15 @@ def test_greetings_get_a_short_intro_with_three_examples(question: str) -> None:
     lines = reply.result.text.splitlines()
     assert sum(1 for line in lines if line.startswith("  ")) == 3
     assert max(map(len, lines)) <= 60
+
+
+def test_the_readme_table_shows_what_napkin_reads() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("| typed | read as |") :].split("\n\n", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \| `([^`]+)`", table, re.MULTILINE)
+    assert {expected.split()[0] for _, expected in rows} == set(ESTIMATE_COMMANDS)
+    for typed, expected in rows:
+        assert read_question(typed, CATALOG).canonical == expected
 
 
 def test_a_size_typed_is_respected() -> None:
@@ -266,10 +390,26 @@ def test_what_is_not_understood_gets_one_short_line(question: str, fragment: str
     assert len(usage) <= 80  # an example, never the 260-column usage line
 
 
-def test_slash_command_errors_use_the_short_usage_too() -> None:
-    answer = Answerer(CATALOG, DEFAULTS).slash("traincost", "405B 15T h10O")
-    usage = answer.message.blocks[-1]["elements"][0]["elements"][0]["text"]
-    assert usage == "Usage: traincost 13B 1T h100 gpus=256   (all options: help traincost)"
+@pytest.mark.parametrize(
+    ("command", "text", "usage"),
+    [
+        ("traincost", "405B 15T h10O", "Usage: traincost 13B 1T h100 gpus=256   (all options: help traincost)"),
+        ("servecost", "70B h10O", "Usage: servecost 70B 2xh100 fp8 in=2k out=500   (all options: help servecost)"),
+    ],
+)
+def test_slash_command_errors_use_the_short_usage_too(command: str, text: str, usage: str) -> None:
+    answer = Answerer(CATALOG, DEFAULTS).slash(command, text)
+    assert answer.outcome == "usage_error"
+    assert answer.message.blocks[-1]["elements"][0]["elements"][0]["text"] == usage
+    assert len(usage) <= 80
+
+
+def test_a_serving_question_napkin_cannot_read_gets_one_short_line() -> None:
+    answer = Answerer(CATALOG, DEFAULTS).mention("how fast is llama 70b on 2 h100s with 500 in / 200 out batch=0")
+    assert answer.outcome == "usage_error"
+    read = "I read this as `servecost llama-3.3-70b h100 batch=0 in=500 out=200 gpus=2` (ignoring how, is, on, with);"
+    assert read in answer.message.text
+    assert "\n" not in answer.message.text
 
 
 @settings(max_examples=300, deadline=None)
@@ -282,7 +422,9 @@ def test_the_reader_raises_only_its_own_error(text: str) -> None:
 
 
 _SALAD = """how much to train a fit on with 2 x4 4x a100 a100s h100 8xh100s two 7b 7 billion 1.5 T tokens in 3
-weeks llama 3.1 70b meta-llama/llama-3.1-70b qwen3 $2/hr 40% mfu ctx 8k 24gb ? fine tune lora serve = gpus="""
+weeks llama 3.1 70b meta-llama/llama-3.1-70b qwen3 $2/hr 40% mfu ctx 8k 24gb ? fine tune lora serve = gpus=
+how fast tok/s tokens per second latency 2k 500 out input prompt of 64 users concurrency fp8 kv cache $ per million
+/ 1M single user batch 32 in="""
 WORDS = st.sampled_from(_SALAD.split())
 
 
@@ -291,7 +433,7 @@ WORDS = st.sampled_from(_SALAD.split())
 def test_word_salad_reads_or_raises_a_grammar_error(words: list[str]) -> None:
     try:
         reading = read_question(" ".join(words), CATALOG)
-        if reading.command in {"traincost", "fits"}:
+        if reading.command in ESTIMATE_COMMANDS:
             parse_command(reading.command, reading.text, CATALOG)
     except GrammarError:  # PhrasingError is one; the grammar's own for what it then refuses
         pass
@@ -313,8 +455,21 @@ async def test_a_plain_english_dm_is_answered(napkin: NapkinHttp, standin: Slack
     assert post.body["blocks"] == expected_message("fits", "llama-3.3-70b a100 gpus=2", shareable=False).blocks
 
 
+async def test_a_plain_english_serving_question_is_answered(napkin: NapkinHttp, standin: SlackStandIn) -> None:
+    question = "what does it cost to serve llama 3.3 70b on 2 h100s in fp8 with 2k in 500 out?"
+    assert await napkin.event(event_envelope(mention_event(question))) == 200
+    (post,) = await standin.wait_calls("chat.postMessage")
+    expected = expected_message("servecost", "llama-3.3-70b h100 fp8 in=2k out=500 gpus=2", shareable=False)
+    assert post.body["blocks"] == expected.blocks
+
+
 def test_the_cli_reads_questions_too(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["how", "much", "to", "train", "a", "13B", "on", "1T", "tokens", "with", "256", "H100s?"]) == 0
     assert capsys.readouterr().out.startswith("Training cost: 13B params × 1T tokens on NVIDIA H100")
     assert cli.main(["fits", "llama", "70b", "on", "2", "a100s", "--json"]) == 0
     assert '"model": "llama-3.3-70b"' in capsys.readouterr().out
+    assert cli.main(["how", "fast", "is", "llama", "3.3", "70b", "on", "2", "h100s", "in", "fp8?"]) == 0
+    assert capsys.readouterr().out.startswith("Serving cost: llama-3.3-70b on 2× NVIDIA H100")
+    assert cli.main(["servecost", "llama", "70b", "on", "2", "h100s", "for", "64", "users", "--json"]) == 0
+    assert '"num_gpus": 2' in (out := capsys.readouterr().out)
+    assert '"concurrent_sequences": 64' in out
