@@ -14,6 +14,7 @@ from estimator.errors import EstimateError, refusal
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
+from estimator.listings import filter_gpus, filter_models, parse_query
 from estimator.results import FitsResult, TrainCostResult
 from estimator.training import TrainingJob, estimate_training
 from estimator.vocabulary import COMMANDS, HELP_WORDS, CommandName, asks_to_share, is_command
@@ -35,6 +36,9 @@ class GpuListing:
 
     accelerators: tuple[Accelerator, ...]
     default_gpu: str
+    query: str = ""  # the filter as typed, e.g. "amd under $2"; empty for the whole catalog
+    page: int = 1
+    total: int = 0  # accelerators in the whole catalog
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,9 @@ class ModelListing:
     """The model presets, as `models` shows them."""
 
     models: tuple[ModelArch, ...]
+    query: str = ""  # the filter as typed, e.g. "llama" or "moe"
+    page: int = 1
+    total: int = 0  # presets in the whole catalog
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,19 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
     if name == "help" or (words and words[0].lower() in HELP_WORDS):
         topic = words[1].lower().lstrip("/") if name == "help" and len(words) > 1 else None
         return Reply("help", help_topic(name if name != "help" else topic), share)
-    if name == "gpus":
-        listing = GpuListing(tuple(catalog.accelerators.values()), _default_gpu(catalog, defaults).key)
-        return Reply("gpus", listing, share)
-    if name == "models":
-        return Reply("models", ModelListing(tuple(catalog.models.values())), share)
+    if name in ("gpus", "models"):
+        query = parse_query(text)
+        try:
+            if name == "gpus":
+                gpus = filter_gpus(catalog, query)
+                default = _default_gpu(catalog, defaults).key
+                return Reply(
+                    "gpus", GpuListing(gpus, default, query.text, query.page, len(catalog.accelerators)), share
+                )
+            models = filter_models(catalog, query)
+            return Reply("models", ModelListing(models, query.text, query.page, len(catalog.models)), share)
+        except EstimateError as err:
+            raise UsageError(str(err), USAGE[name]) from None
     try:
         parsed = parse_command(name, text, catalog)
         if parsed.help:

@@ -224,6 +224,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
     asked = shown if shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
     strategy = _strategy(w, shown)
+    price = s.gpu.price.usd_per_hour if s.gpu.price is not None else None
     plan = None
     if asked is not shown:
         plan = Plan(
@@ -243,6 +244,8 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
         cpu_offload_bytes=shown.cpu_bytes,
         assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None),
         plan=plan,
+        price_per_gpu_hour=price,
+        cost_per_hour_usd=None if price is None or verdict == "does_not_fit" else price * shown.layout.gpus,
     )
 
 

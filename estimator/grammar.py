@@ -42,8 +42,8 @@ USAGE: dict[CommandName, str] = {
     "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
     "[zero=0-3] [offload=none|optimizer|full] [ctx=4096] [batch=1] [optimizer=adamw|adamw-8bit|sgd|adafactor] "
     "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [share]   e.g. fits 20B",
-    "gpus": "gpus   (lists the hardware catalog)",
-    "models": "models   (lists the model presets)",
+    "gpus": "gpus [80gb | 80gb+ | amd | mi300x | under $2] [page=2]",
+    "models": "models [llama | moe | dense] [page=2]",
     "help": "help [traincost|fits|gpus|models]",
 }
 

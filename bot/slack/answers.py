@@ -15,10 +15,12 @@ from typing import Any, Literal
 
 from bot.logs import clip, log_fields
 from bot.render.blocks import SlackMessage, parse_share_value, render_error, render_reply, render_shared
+from bot.render.forms import FormError, FormTarget, estimate_form, field_for_error, read_form
+from bot.render.home import home_view
 from estimator.catalog import Catalog
 from estimator.commands import Reply, UsageError, execute
 from estimator.defaults import Defaults
-from estimator.vocabulary import DIRECT_SLASH_COMMANDS, UMBRELLA_SLASH_COMMAND
+from estimator.vocabulary import DIRECT_SLASH_COMMANDS, UMBRELLA_SLASH_COMMAND, CommandName
 
 Outcome = Literal["ok", "usage_error", "internal_error"]
 Executor = Callable[..., Reply]
@@ -103,7 +105,13 @@ def mention_text(text: str, bot_user_id: str | None) -> str:
 
 
 def thread_ts_for(event: Mapping[str, Any]) -> str | None:
-    """The thread to answer in: the event's thread, or a new thread under the message."""
+    """The thread to answer in: the event's thread, or a new thread under a channel message.
+
+    A DM is answered inline (a thread only when the question was asked in one).
+    """
+    if event.get("channel_type") == "im":
+        thread = event.get("thread_ts")
+        return str(thread) if thread else None
     thread = event.get("thread_ts") or event.get("ts")
     return str(thread) if thread else None
 
@@ -142,10 +150,13 @@ class Answerer:
         user_id: str | None,
         shareable: bool,
         context: Mapping[str, object],
+        detail: bool = False,
     ) -> Answer:
         try:
             reply = self._execute(command, text, catalog=self._catalog, defaults=self._defaults)
-            message = render_reply(reply, command_text=text, user_id=user_id, shareable=shareable and not reply.share)
+            message = render_reply(
+                reply, command_text=text, user_id=user_id, shareable=shareable and not reply.share, detail=detail
+            )
             return Answer(reply.command, message, in_channel=reply.share)
         except UsageError as err:
             return Answer(command, render_error(err), outcome="usage_error")
@@ -166,6 +177,38 @@ class Answerer:
         command, rest = split_command(mention_text(text, bot_user_id))
         answer = self._run(command, rest, user_id=user_id, shareable=False, context={"kind": "mention"})
         return Answer(answer.command, answer.message, in_channel=True, outcome=answer.outcome)
+
+    def action(self, value: str, *, user_id: str | None, detail: bool) -> Answer:
+        """The ephemeral answer to an answer's button: its details, its training cost, a listing's next page."""
+        try:
+            command, text = parse_share_value(value)
+        except ValueError:
+            err = UsageError("that button is no longer valid", "/napkin help")
+            return Answer("action", render_error(err), outcome="usage_error")
+        return self._run(
+            command, text, user_id=user_id, shareable=not detail, context={"kind": "action"}, detail=detail
+        )
+
+    def home(self) -> dict[str, Any]:
+        """The App Home tab: the napkin math in plain words, worked by the real estimator."""
+        return home_view(self._catalog, self._defaults, self._execute)
+
+    def form(self, command: CommandName, *, channel_id: str, response_url: str) -> dict[str, Any]:
+        """The modal ``/traincost`` or ``/fits`` opens when typed without arguments."""
+        return estimate_form(command, self._catalog, self._defaults, channel_id=channel_id, response_url=response_url)
+
+    def submit(self, view: Mapping[str, Any], *, user_id: str | None) -> tuple[FormTarget, Answer] | dict[str, str]:
+        """A submitted form: where to answer and the answer, or the errors to show on its fields."""
+        try:
+            target, command, text = read_form(view)
+        except FormError as err:
+            return err.errors
+        try:
+            reply = self._execute(command, text, catalog=self._catalog, defaults=self._defaults)
+        except UsageError as err:
+            return {field_for_error(err.message, view): err.message[:150]}
+        message = render_reply(reply, command_text=text, user_id=user_id, shareable=True)
+        return target, Answer(reply.command, message)
 
     def share(self, value: str, *, user_id: str, command_names: Mapping[str, str]) -> Answer:
         """Recompute a shared answer from the button's value, attributed to ``user_id``.
