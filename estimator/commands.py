@@ -14,6 +14,7 @@ from estimator.errors import EstimateError, refusal
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
+from estimator.listings import filter_gpus, filter_models, parse_query
 from estimator.quantities import format_count
 from estimator.results import FitsResult, TrainCostResult
 from estimator.serving import ServeJob, estimate_serving
@@ -38,6 +39,9 @@ class GpuListing:
 
     accelerators: tuple[Accelerator, ...]
     default_gpu: str
+    query: str = ""  # the filter as typed, e.g. "amd under $2"; empty for the whole catalog
+    page: int = 1
+    total: int = 0  # accelerators in the whole catalog
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,9 @@ class ModelListing:
     """The model presets, as `models` shows them."""
 
     models: tuple[ModelArch, ...]
+    query: str = ""  # the filter as typed, e.g. "llama" or "moe"
+    page: int = 1
+    total: int = 0  # presets in the whole catalog
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,19 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
         else:  # `fits help`
             topic = name
         return Reply("help", help_topic(topic), share)
-    if name == "gpus":
-        listing = GpuListing(tuple(catalog.accelerators.values()), _default_gpu(catalog, defaults).key)
-        return Reply("gpus", listing, share)
-    if name == "models":
-        return Reply("models", ModelListing(tuple(catalog.models.values())), share)
+    if name in ("gpus", "models"):
+        query = parse_query(text)
+        try:
+            if name == "gpus":
+                gpus = filter_gpus(catalog, query)
+                default = _default_gpu(catalog, defaults).key
+                return Reply(
+                    "gpus", GpuListing(gpus, default, query.text, query.page, len(catalog.accelerators)), share
+                )
+            models = filter_models(catalog, query)
+            return Reply("models", ModelListing(models, query.text, query.page, len(catalog.models)), share)
+        except EstimateError as err:
+            raise UsageError(str(err), USAGE[name]) from None
     try:
         parsed = parse_command(name, text, catalog)
         if parsed.help:

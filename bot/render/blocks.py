@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from bot.render.formatting import (
     mode_label,
 )
 from estimator.commands import GpuListing, HelpTopic, ModelListing, Reply, UsageError
+from estimator.grammar import hub_model_words
 from estimator.hardware import Accelerator
 from estimator.precision import Precision
 from estimator.quantities import (
@@ -59,12 +61,22 @@ MAX_BUTTON_VALUE_CHARS = 2000
 MAX_PREFORMATTED_CHARS = 3000
 MAX_LISTING_ROWS = 40
 MAX_COMPARISON_ROWS = 8
+# Phone-sized answers (issue #10): the notification is the answer's first line, monospace fits a phone.
+MAX_NOTIFICATION_CHARS = 150
+MAX_MONOSPACE_COLUMNS = 60
+PAGE_ROWS = 15  # listing rows per Slack page; the CLI prints every row
 
 SHARE_ACTION_ID = "share_in_channel"
 SHARE_BUTTON_TEXT = "Share in channel"
+DETAILS_ACTION_ID = "napkin_details"
+DETAILS_BUTTON_TEXT = "Details"
+COST_BUTTON_TEXT = "Cost to train / fine-tune this"
+COST_ACTION_ID = "napkin_cost"
+PAGE_ACTION_ID = "napkin_page"
+ANSWER_ACTION_IDS = (DETAILS_ACTION_ID, COST_ACTION_ID, PAGE_ACTION_ID)
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
-_BAR_WIDTH = 20
+_BAR_WIDTH = 12
 _FIT_BAR_WIDTH = 30
 _TIGHT = 0.95  # of usable memory: estimator.placement.COMFORTABLE, above which a plan is tight
 _VERDICT_EMOJI: dict[Verdict, str] = {
@@ -73,6 +85,14 @@ _VERDICT_EMOJI: dict[Verdict, str] = {
     "needs_offload": ":warning:",
     "does_not_fit": ":x:",
 }
+_VERDICT_MARK: dict[Verdict, str] = {  # the same, as characters for the notification text
+    "fits_one_gpu": "✅",
+    "fits_n_gpus": "🟡",
+    "needs_offload": "⚠️",
+    "does_not_fit": "❌",
+}
+_HEADLINE_MODE = {"inference": "serve", "train": "full fine-tune", "lora": "LoRA", "qlora": "QLoRA"}
+_TABLE_MODE = {"inference": "serve", "train": "full", "lora": "LoRA", "qlora": "QLoRA"}
 # Stacked-bar fills, in breakdown order; the legend under the chart names them.
 _COMPONENTS: tuple[tuple[str, str, str, str], ...] = (
     # (MemoryBreakdown field, table column, legend, fill)
@@ -166,35 +186,49 @@ def _context(lines: Iterable[str]) -> list[Block]:
     ]
 
 
-def _preformatted(lines: Sequence[str]) -> Block:
-    """A monospace block (literal text); drops trailing lines past the size cap, saying how many."""
-    kept: list[str] = []
+def _preformatted(lines: Sequence[str]) -> list[Block]:
+    """Monospace blocks (literal text), each line at most 60 columns (longer ones wrap), split at the size cap."""
+    wrapped = [piece for line in lines for piece in _wrap(line)]
+    chunks: list[list[str]] = [[]]
     size = 0
-    room = MAX_PREFORMATTED_CHARS - 40  # leave room for the "… N more lines" note
-    for index, line in enumerate(lines):
-        if size + len(line) + 1 > room:
-            kept.append(f"… {len(lines) - index} more lines")
-            break
-        kept.append(line)
+    for line in wrapped:
+        if chunks[-1] and size + len(line) + 1 > MAX_PREFORMATTED_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(line)
         size += len(line) + 1
-    text = "\n".join(kept).rstrip() or " "
-    return {
-        "type": "rich_text",
-        "elements": [{"type": "rich_text_preformatted", "elements": [{"type": "text", "text": text}]}],
-    }
+    return [
+        {
+            "type": "rich_text",
+            "elements": [
+                {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": "\n".join(c).rstrip() or " "}]}
+            ],
+        }
+        for c in chunks
+    ]
 
 
-def _share_button(command: CommandName, command_text: str) -> Block | None:
+def _wrap(line: str) -> list[str]:
+    if len(line) <= MAX_MONOSPACE_COLUMNS:
+        return [line]
+    lead = len(line) - len(line.lstrip())
+    term, gap, description = line.strip().partition("   ")  # an aligned "term   description" row
+    if gap and description.strip():
+        return [*_wrap(" " * lead + term), *_wrap(" " * (lead + 4) + description.strip())]
+    indent = " " * (lead + 2)
+    return textwrap.wrap(line, MAX_MONOSPACE_COLUMNS, subsequent_indent=indent, break_on_hyphens=False) or [""]
+
+
+def _button(text: str, action_id: str, command: CommandName, command_text: str) -> Block | None:
     value = share_value(command, command_text)
     if value is None:
         return None
-    button = {
-        "type": "button",
-        "text": _plain(SHARE_BUTTON_TEXT, 75),
-        "action_id": SHARE_ACTION_ID,
-        "value": value,
-    }
-    return {"type": "actions", "elements": [button]}
+    return {"type": "button", "text": _plain(text, 75), "action_id": action_id, "value": value}
+
+
+def _actions(buttons: Iterable[Block | None]) -> list[Block]:
+    elements = [b for b in buttons if b is not None]
+    return [{"type": "actions", "elements": elements}] if elements else []
 
 
 def _fit_blocks(blocks: list[Block], reserve: int = 0) -> list[Block]:
@@ -208,7 +242,7 @@ def _fit_blocks(blocks: list[Block], reserve: int = 0) -> list[Block]:
 
 def _message(text: str, blocks: list[Block]) -> SlackMessage:
     blocks = _fit_blocks(blocks)
-    return SlackMessage(text=_clip(" ".join(text.split()), MAX_FALLBACK_CHARS), blocks=blocks)
+    return SlackMessage(text=_clip(" ".join(text.split()), MAX_NOTIFICATION_CHARS), blocks=blocks)
 
 
 # --- share button value ----------------------------------------------------------------------
@@ -236,35 +270,45 @@ def parse_share_value(value: str) -> tuple[CommandName, str]:
 
 
 def render_reply(
-    reply: Reply, *, command_text: str, user_id: str | None = None, shareable: bool = True
+    reply: Reply, *, command_text: str, user_id: str | None = None, shareable: bool = True, detail: bool = False
 ) -> SlackMessage:
-    """Block Kit for one command's answer.
+    """Block Kit for one command's answer: its first line is the answer, and the notification text.
 
-    ``command_text`` is what the user typed after the command; it goes into the share button's
-    value. ``shareable`` adds the button, except to help and to answers already shared
-    (``reply.share``); those carry "Asked by" when ``user_id`` is known.
+    The answer is compact: a summary, one context line, and buttons for the details (the breakdown,
+    formula and every assumption), a fits answer's training cost, a listing's next page. ``detail``
+    renders the full working instead (the Details button's answer and the CLI's). ``command_text``
+    is what the user typed after the command; it goes into the buttons' values. ``shareable`` adds
+    the share button, except to help and to answers already shared (``reply.share``); those carry
+    "Asked by" when ``user_id`` is known.
     """
     result = reply.result
+    buttons: list[Block | None] = []
     if isinstance(result, TrainCostResult):
-        text, blocks = _traincost(result)
+        text, blocks = _traincost(result, detail)
+        buttons.append(_details_button(reply.command, command_text, detail))
     elif isinstance(result, FitsResult):
-        text, blocks = _fits(result)
+        text, blocks = _fits(result, detail)
+        buttons.append(_details_button(reply.command, command_text, detail))
+        buttons.append(_button(COST_BUTTON_TEXT, COST_ACTION_ID, "traincost", cost_command(result, command_text)))
     elif isinstance(result, ServeCostResult):
-        text, blocks = _servecost(result)
+        text, blocks = _servecost(result, detail)
+        buttons.append(_details_button(reply.command, command_text, detail))
     elif isinstance(result, GpuListing):
-        text, blocks = _gpu_listing(result)
+        text, blocks, next_page = _gpu_listing(result, detail)
+        buttons.append(_page_button("gpus", result.query, next_page))
     elif isinstance(result, ModelListing):
-        text, blocks = _model_listing(result)
+        text, blocks, next_page = _model_listing(result, detail)
+        buttons.append(_page_button("models", result.query, next_page))
     else:
         text, blocks = _help(result)
-    blocks = _fit_blocks(blocks, reserve=1)  # room for the button or the "Asked by" line
+    blocks = _fit_blocks(blocks, reserve=2)  # room for the buttons and the "Asked by" line
     if reply.share:
         if user_id is not None:
             blocks.extend(_context([_asked_by(user_id, f"/{reply.command} {command_text}")]))
-    elif shareable and not isinstance(result, HelpTopic):
-        button = _share_button(reply.command, command_text)
-        if button is not None:
-            blocks.append(button)
+    elif shareable and not isinstance(result, HelpTopic) and not detail:
+        buttons.append(_button(SHARE_BUTTON_TEXT, SHARE_ACTION_ID, reply.command, command_text))
+    if not detail:  # the full working is the end of the conversation (and the CLI has no buttons)
+        blocks.extend(_actions(buttons))
     return _message(text, blocks)
 
 
@@ -273,28 +317,51 @@ def render_error(err: UsageError) -> SlackMessage:
     lines = [f":warning: {escape_mrkdwn(err.message)}"]
     if err.suggestion:
         lines.append(f"Did you mean {inline_code(err.suggestion)}?")
-    blocks = [_section("\n".join(lines)), _preformatted([f"Usage: {err.usage}"])]
+    blocks = [_section("\n".join(lines)), *_preformatted([f"Usage: {err.usage}"])]
     return _message(" ".join(lines), blocks)
 
 
 def render_shared(message: SlackMessage, *, user_id: str, command_text: str) -> SlackMessage:
-    """The same answer for the channel: no share button, plus "Asked by <@U…>: `command`".
+    """The same compact answer for the channel: no share button, plus "Asked by <@U…>: `command`".
 
-    ``command_text`` is shown as typed, e.g. ``/traincost 405B 15T a100``.
+    ``command_text`` is shown as typed, e.g. ``/traincost 405B 15T a100``. The other buttons stay:
+    anyone in the channel can ask for the details.
     """
-    blocks = _fit_blocks([block for block in message.blocks if not _is_share_actions(block)], reserve=1)
-    blocks.extend(_context([_asked_by(user_id, command_text)]))
-    return _message(message.text, blocks)
+    blocks: list[Block] = []
+    for block in message.blocks:
+        if block.get("type") != "actions":
+            blocks.append(block)
+            continue
+        elements = [e for e in block.get("elements", []) if e.get("action_id") != SHARE_ACTION_ID]
+        if elements:
+            blocks.append({**block, "elements": elements})
+    actions = [b for b in blocks if b.get("type") == "actions"]
+    body = _fit_blocks([b for b in blocks if b.get("type") != "actions"], reserve=2)
+    body.extend(_context([_asked_by(user_id, command_text)]))
+    return _message(message.text, [*body, *actions])
+
+
+def cost_command(r: FitsResult, command_text: str = "") -> str:
+    """The ``traincost`` text matching a fits answer: the same model (or size, or Hub id as typed) on the
+    same GPU, at the GPU count full training needs there (when it can fit at all)."""
+    hub = hub_model_words("fits", command_text)
+    subject = hub[0] if hub else r.model or format_count(r.params)
+    train = next((s for s in r.scenarios if s.mode == "train" and s.verdict != "does_not_fit"), None)
+    return f"{subject} {r.gpu}" + (f" gpus={train.recommended_gpus}" if train is not None else "")
+
+
+def _details_button(command: CommandName, command_text: str, detail: bool) -> Block | None:
+    return None if detail else _button(DETAILS_BUTTON_TEXT, DETAILS_ACTION_ID, command, command_text)
+
+
+def _page_button(command: CommandName, query: str, page: int | None) -> Block | None:
+    if page is None:
+        return None
+    return _button(f"Page {page}", PAGE_ACTION_ID, command, f"{query} page={page}".strip())
 
 
 def _asked_by(user_id: str, command_text: str) -> str:
     return f"Asked by {_mention(user_id)}: {inline_code(command_text)}"
-
-
-def _is_share_actions(block: Block) -> bool:
-    return block.get("type") == "actions" and any(
-        element.get("action_id") == SHARE_ACTION_ID for element in block.get("elements", [])
-    )
 
 
 def _assumption_lines(assumptions: Iterable[str]) -> list[str]:
@@ -302,31 +369,61 @@ def _assumption_lines(assumptions: Iterable[str]) -> list[str]:
     return [f"• {escape_mrkdwn(a)}" for a in seen]
 
 
+def _headline(text: str) -> str:
+    """The answer's first line, clipped to what a notification shows."""
+    return _clip(" ".join(text.split()), MAX_NOTIFICATION_CHARS)
+
+
 # --- traincost -------------------------------------------------------------------------------
 
 
-def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
+def _traincost(r: TrainCostResult, detail: bool) -> tuple[str, list[Block]]:
     params, tokens = format_count(r.params), format_count(r.tokens)
     subject = f"{r.model} × {tokens} tokens" if r.model else f"{params} params × {tokens} tokens"
-    moe = r.active_params != r.params
-    counted = f"{format_count(r.active_params)} active params" if moe else f"{params} params"
-    compute = f"*Compute*\n{format_flops(r.flops)}\n{r.flops_factor:g} × {counted} × {tokens} tokens"
-    if r.tokens_basis == "published":
-        compute += "\n_tokens: published (see assumptions)_"
-    elif r.tokens_basis == "chinchilla":
-        compute += f"\n_tokens assumed: {r.tokens / r.params:.3g} per param (Chinchilla)_"
-    achieved = format_rate(r.peak_flops * r.mfu)
-    throughput = (
-        f"*Throughput per GPU*\n{format_rate(r.peak_flops)} {r.dtype} dense peak\n"
-        f"× {format_percent(r.mfu)} MFU = {achieved}"
+    cost = format_usd(r.cost_usd) if r.cost_usd is not None else "cost unknown (no price)"
+    headline = _headline(
+        f"{subject} on {r.gpu_name} — {cost} · {format_count(r.gpu_hours)} GPU-hours · "
+        f"{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}"
     )
-    hours = f"*GPU-hours*\n{format_count(r.gpu_hours)}\non {escape_mrkdwn(r.gpu_name)}"
-    sizing = {
+    moe = r.active_params != r.params
+    counted = f"{format_count(r.active_params)} active" if moe else params
+    achieved = format_rate(r.peak_flops * r.mfu)
+    summary = [
+        f"*{escape_mrkdwn(headline)}*",
+        f"{format_flops(r.flops)} = {r.flops_factor:g} × {counted} params × {tokens} tokens{_tokens_note(r)}",
+        f"{format_rate(r.peak_flops)} {r.dtype} peak × {format_percent(r.mfu)} MFU = {achieved} per GPU",
+    ]
+    price = format_price(r.price_per_gpu_hour) if r.price_per_gpu_hour is not None else "no catalog price: add `price=`"
+    blocks: list[Block] = [_section("\n".join(summary))]
+    if not detail:
+        blocks.extend(_context([f"{price} · {_sizing(r)} · Details: the formula, other GPUs, every assumption"]))
+        return escape_mrkdwn(headline), blocks
+    blocks.append(_section(fields=_traincost_fields(r)))
+    if r.comparison:
+        blocks.extend(_preformatted(_comparison_lines(r)))
+    blocks.extend(_context([f"*Formula:* {inline_code(r.formula)}", *_assumption_lines(r.assumptions)]))
+    return escape_mrkdwn(headline), blocks
+
+
+def _tokens_note(r: TrainCostResult) -> str:
+    if r.tokens_basis == "published":
+        return " _(published training tokens)_"
+    if r.tokens_basis == "chinchilla":
+        return f" _(tokens assumed: {r.tokens / r.params:.3g} per param, Chinchilla)_"
+    return ""
+
+
+def _sizing(r: TrainCostResult) -> str:
+    return {
         "given": "cluster size as given",
         "deadline": "cluster sized to the deadline",
         "default_deadline": "cluster sized to the default deadline",
     }[r.num_gpus_reason]
-    wall = f"*Wall-clock*\n{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}\n{sizing}"
+
+
+def _traincost_fields(r: TrainCostResult) -> list[str]:
+    hours = f"*GPU-hours*\n{format_count(r.gpu_hours)}"
+    wall = f"*Wall-clock*\n{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}\n{_sizing(r)}"
     if r.cost_usd is not None and r.price_per_gpu_hour is not None:
         source = f" ({escape_mrkdwn(r.price_source)})" if r.price_source else ""
         cost = f"*Cost*\n{format_usd(r.cost_usd)}\nat {format_price(r.price_per_gpu_hour)}{source}"
@@ -337,19 +434,7 @@ def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
         if r.energy_kwh is not None and r.co2_tonnes is not None
         else "*Energy*\nunknown (no published board power)\nCO₂ unknown"
     )
-    blocks: list[Block] = [
-        _header(f"Training cost: {subject} on {r.gpu_name}"),
-        _section(fields=[compute, hours, throughput, wall, cost, energy]),
-    ]
-    if r.comparison:
-        blocks.append(_preformatted(_comparison_lines(r)))
-    blocks.extend(_context([f"*Formula:* {inline_code(r.formula)}", *_assumption_lines(r.assumptions)]))
-    cost_text = f", {format_usd(r.cost_usd)}" if r.cost_usd is not None else ""
-    fallback = (
-        f"{subject} on {r.gpu_name}: {format_flops(r.flops)}, {format_count(r.gpu_hours)} GPU-hours"
-        f"{cost_text}, {format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}"
-    )
-    return escape_mrkdwn(fallback), blocks
+    return [hours, wall, cost, energy]
 
 
 def _comparison_lines(r: TrainCostResult) -> list[str]:
@@ -375,7 +460,7 @@ def _comparison_lines(r: TrainCostResult) -> list[str]:
         drawn = bar(row.cost_usd, scale, _BAR_WIDTH) if row.cost_usd is not None else ""
         lines.append(
             f"{mark} {row.gpu:<{key_width}}  {row.dtype:<5}  {cost:>8}  {format_count(row.gpu_hours):>9}"
-            f"  {drawn}".rstrip()
+            f" {drawn}".rstrip()
         )
     if len(ordered) > len(shown):
         lines.append(f"… {len(ordered) - len(shown)} more (see gpus)")
@@ -395,49 +480,108 @@ def _row_cost(row: GpuCostRow) -> float:
 # --- servecost -------------------------------------------------------------------------------
 
 
-def _servecost(r: ServeCostResult) -> tuple[str, list[Block]]:
-    blocks: list[Block] = [
-        _header(serving_render.title(r)),
-        _section(f"*{escape_mrkdwn(serving_render.headline(r))}*"),
-    ]
+def _servecost(r: ServeCostResult, detail: bool) -> tuple[str, list[Block]]:
+    headline = _headline(serving_render.headline(r))
+    lines = [f"*{escape_mrkdwn(headline)}*", *(escape_mrkdwn(line) for line in serving_render.summary_lines(r))]
+    blocks: list[Block] = [_section("\n".join(lines))]
+    if not detail:
+        context = serving_render.context_line(r) + " · Details: the formula, other GPUs, every assumption"
+        blocks.extend(_context([escape_mrkdwn(context)]))
+        return escape_mrkdwn(headline), blocks
+    blocks.extend(_context([escape_mrkdwn(serving_render.context_line(r))]))
     fields = serving_render.fields(r)
     if fields:
         blocks.append(_section(fields=[escape_mrkdwn(field) for field in fields]))
     if r.comparison:
-        blocks.append(_preformatted(serving_render.comparison_lines(r)))
+        blocks.extend(_preformatted(serving_render.comparison_lines(r)))
     blocks.extend(_context([f"*Formula:* {inline_code(r.formula)}", *_assumption_lines(r.assumptions)]))
-    return escape_mrkdwn(serving_render.fallback(r)), blocks
+    return escape_mrkdwn(headline), blocks
 
 
 # --- fits ------------------------------------------------------------------------------------
 
 
-def _fits(r: FitsResult) -> tuple[str, list[Block]]:
-    subject = r.model if r.model else f"{format_count(r.params)} params"
+def _fits(r: FitsResult, detail: bool) -> tuple[str, list[Block]]:
+    subject = r.model if r.model else f"{format_count(r.params)}"
+    shown = r.scenarios[:MAX_FIELDS]
+    headline = _headline(f"{subject} on {r.gpu_name} — " + " · ".join(_headline_parts(shown)))
+    lines = [f"*{escape_mrkdwn(headline)}*", *(_scenario_line(s) for s in shown)]
+    price = next((s.price_per_gpu_hour for s in shown if s.price_per_gpu_hour is not None), None)
     about = [
-        f"*{escape_mrkdwn(r.gpu_name)}*: {format_bytes(r.gpu_memory_bytes)} "
-        f"({format_bytes(r.gpu_memory_bytes, binary=True)}) visible per GPU, "
-        f"{format_bytes(r.usable_gpu_memory_bytes)} usable after the runtime reserve"
+        f"{format_bytes(r.usable_gpu_memory_bytes)} usable of {format_bytes(r.gpu_memory_bytes)} per GPU",
+        format_price(price) if price is not None else "no catalog price",
     ]
     if r.active_params != r.params:
-        about.append(
-            f"{format_count(r.params)} params, {format_count(r.active_params)} active per token: "
-            "memory holds every expert"
-        )
+        about.append(f"MoE: {format_count(r.active_params)} of {format_count(r.params)} params active, all in memory")
+    blocks: list[Block] = [_section("\n".join(lines))]
+    if not detail:
+        blocks.extend(_context([" · ".join([*about, "Details: the breakdown and every assumption"])]))
+        return escape_mrkdwn(headline), blocks
+    blocks.extend(_context([" · ".join(about)]))
     if r.cpu_memory_bytes is not None:
-        about.append(f"CPU memory for offload: {format_bytes(r.cpu_memory_bytes)}")
-    shown = r.scenarios[:MAX_FIELDS]
-    blocks: list[Block] = [_header(f"Memory fit: {subject} on {r.gpu_name}"), _section("\n".join(about))]
+        blocks.extend(_context([f"CPU memory for offload: {format_bytes(r.cpu_memory_bytes)}"]))
     if shown:
-        blocks.append(_section(fields=[_scenario_field(s) for s in shown]))
-        blocks.append(_preformatted(_fits_table(r)))
+        blocks.extend(_preformatted(_fits_table(r)))
+        blocks.extend(_preformatted(_fits_bars(r)))
+    strategies = [f"• {_label(s)}: {escape_mrkdwn(s.strategy)}" for s in shown if s.strategy]
     scenario_assumptions = (a for s in r.scenarios for a in s.assumptions)
-    blocks.extend(_context(_assumption_lines([*r.assumptions, *scenario_assumptions])))
-    verdicts = "; ".join(
-        f"{mode_label(s.mode)} {s.dtype}: {format_bytes(_shown(s)[2])}/GPU × {_shown(s)[0]}, {s.verdict_text}"
-        for s in shown
+    blocks.extend(
+        _context(
+            [
+                "*Formula:* `per GPU = weights + gradients + optimizer + activations + KV cache + overhead`",
+                *strategies,
+                *_assumption_lines([*r.assumptions, *scenario_assumptions]),
+            ]
+        )
     )
-    return escape_mrkdwn(f"{subject} on {r.gpu_name}: {verdicts}"), blocks
+    return escape_mrkdwn(headline), blocks
+
+
+def _headline_parts(scenarios: Sequence[Scenario]) -> list[str]:
+    """``serve ✅ 1 GPU``, ``full fine-tune 🟡 5 ≈ $15/h``…: one part per scenario, the first serving only."""
+    parts: list[str] = []
+    served = False
+    for s in scenarios:
+        if s.mode == "inference":
+            if served:
+                continue
+            served = True
+        count = s.recommended_gpus
+        gpus = (
+            "" if s.verdict == "does_not_fit" else f" {count}" + ("" if parts else (" GPU" if count == 1 else " GPUs"))
+        )
+        price = f" ≈ {_per_hour(s.cost_per_hour_usd)}" if s.cost_per_hour_usd is not None and count > 1 else ""
+        parts.append(f"{_HEADLINE_MODE.get(s.mode, s.mode)} {_VERDICT_MARK[_verdict(s)]}{gpus}{price}")
+    return parts
+
+
+def _per_hour(usd: float) -> str:
+    return f"${usd:,.0f}/h" if usd >= 10 else f"${usd:,.2f}/h"
+
+
+def _label(s: Scenario) -> str:
+    return f"{mode_label(s.mode)} {escape_mrkdwn(s.dtype)}"
+
+
+def _scenario_line(s: Scenario) -> str:
+    """``✅ *Inference bf16*: 1 GPU, 41.2 GB per GPU ≈ $2.99/h``."""
+    emoji = _VERDICT_EMOJI[_verdict(s)]
+    if s.verdict == "does_not_fit":
+        return f"{emoji} *{_label(s)}*: {escape_mrkdwn(s.verdict_text)}"
+    gpus, _, per_gpu = _shown(s)
+    cost = f" ≈ {_per_hour(s.cost_per_hour_usd)}" if s.cost_per_hour_usd is not None else ""
+    offload = f", +{format_bytes(s.cpu_offload_bytes)} in CPU memory" if s.cpu_offload_bytes > 0 else ""
+    more = f" ({gpus - 1} more than one GPU)" if gpus > 1 else ""
+    tight = f" ({s.usable_fraction:.0%} of usable: tight)" if s.usable_fraction > _TIGHT else ""
+    return f"{emoji} *{_label(s)}*: {format_gpus(gpus)}{more}, {format_bytes(per_gpu)} per GPU{tight}{offload}{cost}"
+
+
+def _verdict(s: Scenario) -> Verdict:
+    """The verdict the mark shows: a fit needing more GPUs than asked, or tight, is shown as 🟡 (not ✅)."""
+    if s.verdict in ("fits_one_gpu", "fits_n_gpus"):
+        roomy = s.plan is None and s.usable_fraction <= _TIGHT
+        return "fits_one_gpu" if roomy else "fits_n_gpus"
+    return s.verdict
 
 
 def _shown(s: Scenario) -> tuple[int, MemoryBreakdown, int]:
@@ -447,90 +591,114 @@ def _shown(s: Scenario) -> tuple[int, MemoryBreakdown, int]:
     return s.num_gpus, s.breakdown, s.per_gpu_bytes
 
 
-def _verdict_emoji(s: Scenario) -> str:
-    """✅ when it fits the GPUs asked about with room to spare; 🟡 when it needs more GPUs, or is tight."""
-    if s.verdict in ("fits_one_gpu", "fits_n_gpus"):
-        roomy = s.plan is None and s.usable_fraction <= _TIGHT
-        return _VERDICT_EMOJI["fits_one_gpu"] if roomy else _VERDICT_EMOJI["fits_n_gpus"]
-    return _VERDICT_EMOJI[s.verdict]
-
-
-def _scenario_field(s: Scenario) -> str:
-    gpus, _, per_gpu_bytes = _shown(s)
-    per_gpu = f"{format_bytes(per_gpu_bytes)} per GPU" + (f" × {format_gpus(gpus)}" if gpus > 1 else " on 1 GPU")
-    lines = [
-        f"*{mode_label(s.mode)} · {escape_mrkdwn(s.dtype)}*",
-        f"{_verdict_emoji(s)} {per_gpu}",
-        escape_mrkdwn(s.verdict_text),
-    ]
-    if s.strategy:
-        lines.append(f"_{escape_mrkdwn(s.strategy)}_")
-    if s.cpu_offload_bytes > 0:
-        lines.append(f"+ {format_bytes(s.cpu_offload_bytes)} offloaded to CPU memory")
-    return "\n".join(lines)
+_TABLE_LABEL = 10
+_TABLE_COLUMN = 9
+_TABLE_COLUMNS = (MAX_MONOSPACE_COLUMNS - _TABLE_LABEL) // _TABLE_COLUMN
 
 
 def _fits_table(r: FitsResult) -> list[str]:
+    """GB per GPU by component, one column per scenario (five to a table, so it fits a phone)."""
+    scenarios = r.scenarios[:MAX_LISTING_ROWS]
+    lines: list[str] = []
+    for start in range(0, len(scenarios), _TABLE_COLUMNS):
+        group = scenarios[start : start + _TABLE_COLUMNS]
+        layouts = [_shown(s) for s in group]
+        lines.append(f"{'GB/GPU':<{_TABLE_LABEL}}" + "".join(f"{_TABLE_MODE[s.mode]:>{_TABLE_COLUMN}}" for s in group))
+        lines.append(f"{'':<{_TABLE_LABEL}}" + "".join(f"{s.dtype:>{_TABLE_COLUMN}}" for s in group))
+        for field, _, legend, _ in _COMPONENTS:
+            cells = "".join(f"{format_gb(getattr(b, field)):>{_TABLE_COLUMN}}" for _, b, _ in layouts)
+            lines.append(f"{legend:<{_TABLE_LABEL}}{cells}")
+        lines.append(f"{'total':<{_TABLE_LABEL}}" + "".join(f"{format_gb(p):>{_TABLE_COLUMN}}" for _, _, p in layouts))
+        lines.append(f"{'GPUs':<{_TABLE_LABEL}}" + "".join(f"{g:>{_TABLE_COLUMN}}" for g, _, _ in layouts))
+        lines.append("")
+    return lines[:-1]
+
+
+def _fits_bars(r: FitsResult) -> list[str]:
     rows = r.scenarios[:MAX_LISTING_ROWS]
-    labels = [f"{mode_label(s.mode)} {s.dtype}" for s in rows]
-    label_width = max(len("GB per GPU"), *(len(label) for label in labels))
-    head = "".join(f"{short:>7}" for _, short, _, _ in _COMPONENTS)
-    lines = [f"{'GB per GPU':<{label_width}} {head}  {'total':>6}  GPUs"]
+    labels = [f"{_TABLE_MODE[s.mode]} {s.dtype}" for s in rows]
+    label_width = max(len(label) for label in labels)
     layouts = [_shown(s) for s in rows]
-    for label, (gpus, breakdown, per_gpu) in zip(labels, layouts, strict=True):
-        cells = "".join(f"{format_gb(getattr(breakdown, field)):>7}" for field, _, _, _ in _COMPONENTS)
-        lines.append(f"{label:<{label_width}} {cells}  {format_gb(per_gpu):>6}  {gpus:>4}")
-    if len(r.scenarios) > len(rows):
-        lines.append(f"… {len(r.scenarios) - len(rows)} more scenarios")
-    lines.append("")
     usable = r.usable_gpu_memory_bytes
     scale = float(max(usable, *(breakdown.total for _, breakdown, _ in layouts)))
     at = marker_position(usable, scale, _FIT_BAR_WIDTH)
-    lines.append(f"{'':<{label_width}} {'':<{at}}▼ usable {format_bytes(usable)}")
+    lines = [f"{'':<{label_width}} {'':<{at}}▼ usable {format_bytes(usable)}"]
     for label, (_, breakdown, per_gpu) in zip(labels, layouts, strict=True):
         parts = [(float(getattr(breakdown, field)), fill) for field, _, _, fill in _COMPONENTS]
         drawn = with_marker(stacked(parts, scale, _FIT_BAR_WIDTH), at, _FIT_BAR_WIDTH)
         lines.append(f"{label:<{label_width}} {drawn} {format_bytes(per_gpu)}")
-    legend = "  ".join(f"{fill} {legend}" for _, _, legend, fill in _COMPONENTS)
-    lines.append(f"{legend}  │ usable")
+    legend = [f"{fill} {legend}" for _, _, legend, fill in _COMPONENTS]
+    lines.append("  ".join(legend[:3]))
+    lines.append("  ".join([*legend[3:], "│ usable"]))
     return lines
 
 
 # --- listings and help -----------------------------------------------------------------------
 
 
-def _gpu_listing(listing: GpuListing) -> tuple[str, list[Block]]:
+def _page(rows: int, page: int, detail: bool) -> tuple[slice, int | None, str]:
+    """The rows of ``page`` (every row in detail), the next page (None on the last) and a note."""
+    if detail or rows <= PAGE_ROWS:
+        return slice(0, rows), None, ""
+    pages = -(-rows // PAGE_ROWS)
+    page = min(page, pages)
+    nxt = page + 1 if page < pages else None
+    return slice((page - 1) * PAGE_ROWS, page * PAGE_ROWS), nxt, f"page {page} of {pages}"
+
+
+def _matching(count: int, total: int, noun: str, query: str) -> str:
+    if query:
+        return f"{count} of {total} {noun} match “{' '.join(query.split())}”"
+    return f"{count} {noun}"
+
+
+def _gpu_listing(listing: GpuListing, detail: bool) -> tuple[str, list[Block], int | None]:
     gpus = listing.accelerators
-    shown = gpus[:MAX_LISTING_ROWS]
+    rows, next_page, note = _page(len(gpus), listing.page, detail)
+    shown = gpus[rows]
     key_width = max(len("GPU"), *(len(a.key) for a in shown)) if shown else 3
-    memory_width = max(len("memory"), *(len(a.memory_label) for a in shown)) if shown else 6
-    lines = [f"  {'GPU':<{key_width}}  {'memory':<{memory_width}}  bf16 TFLOPS   $/GPU-h  price source"]
+    lines = [f"  {'GPU':<{key_width}}  {'memory':>7}  {'bf16 TFLOPS':>11}  {'$/GPU-h':>7}"]
     for a in shown:
         mark = "*" if _is_default(a, listing.default_gpu) else " "
         price = f"${a.price.usd_per_hour:.2f}" if a.price else "–"
-        seen = f"{a.price.provider}, {a.price.as_of}" if a.price else "no public price"
-        lines.append(
-            f"{mark} {a.key:<{key_width}}  {a.memory_label:<{memory_width}}  {_training_tflops(a):>11}"
-            f"  {price:>8}  {seen}"
-        )
-    if len(gpus) > len(shown):
-        lines.append(f"… {len(gpus) - len(shown)} more")
+        lines.append(f"{mark} {a.key:<{key_width}}  {_memory(a):>7}  {_training_tflops(a):>11}  {price:>7}".rstrip())
     lines.append("* default when no GPU is named")
-    blocks: list[Block] = [
-        _header("GPU catalog"),
-        _section(
-            f"{len(gpus)} accelerators. Default: {inline_code(listing.default_gpu)}. "
-            "Dense peak (no sparsity); fp16 where the chip has no bf16."
-        ),
-        _preformatted(lines),
-        *_context(
+    total = listing.total or len(gpus)
+    headline = _headline(
+        f"{_matching(len(gpus), total, 'accelerators', listing.query)} · default {listing.default_gpu}"
+        + (f" · {note}" if note else "")
+    )
+    blocks: list[Block] = [_section(f"*{headline}*")]
+    if not gpus:
+        blocks.extend(_context(["Try `/gpus 80gb`, `/gpus amd`, `/gpus under $2` or `/gpus` for all of them."]))
+        return escape_mrkdwn(headline), blocks, None
+    blocks.extend(_preformatted(lines))
+    blocks.extend(
+        _context(
             [
-                "Prices are USD per GPU-hour (TPU and Trainium: per chip-hour) from the named provider "
-                "and date; override with `price=`."
+                "Dense peak (no sparsity; fp16 where the chip has no bf16). Prices: USD per GPU-hour (TPU, "
+                "Trainium: per chip-hour); override with `price=`. Filter: `80gb`, `80gb+`, `amd`, `under $2`."
             ]
-        ),
-    ]
-    return escape_mrkdwn(f"{len(gpus)} accelerators; default {listing.default_gpu}"), blocks
+        )
+    )
+    if detail:
+        blocks.extend(
+            _context(
+                f"• {a.key}: {escape_mrkdwn(a.name)}, {escape_mrkdwn(a.memory_label)}; "
+                + (
+                    f"${a.price.usd_per_hour:.2f} from {escape_mrkdwn(a.price.provider)}, {a.price.as_of}"
+                    if a.price
+                    else "no public price"
+                )
+                for a in shown
+            )
+        )
+    return escape_mrkdwn(headline), blocks, next_page
+
+
+def _memory(accelerator: Accelerator) -> str:
+    label = re.match(r"\d+(?:\.\d+)?\s*Gi?B", accelerator.memory_label)
+    return label.group().replace(" ", "") if label else format_bytes(accelerator.memory_bytes)
 
 
 def _is_default(accelerator: Accelerator, default: str) -> bool:
@@ -546,9 +714,10 @@ def _training_tflops(accelerator: Accelerator) -> str:
     return tflops if precision is Precision.BF16 else f"{tflops} {precision.value}"
 
 
-def _model_listing(listing: ModelListing) -> tuple[str, list[Block]]:
+def _model_listing(listing: ModelListing, detail: bool) -> tuple[str, list[Block], int | None]:
     models = listing.models
-    shown = models[:MAX_LISTING_ROWS]
+    rows, next_page, note = _page(len(models), listing.page, detail)
+    shown = models[rows]
     key_width = max(len("model"), *(len(m.key) for m in shown)) if shown else 5
     lines = [f"{'model':<{key_width}}  {'params':>7}  {'active':>7}  layers  context"]
     for m in shown:
@@ -557,19 +726,24 @@ def _model_listing(listing: ModelListing) -> tuple[str, list[Block]]:
             f"{m.key:<{key_width}}  {format_count(m.official_params):>7}  {active:>7}  {m.layers:>6}"
             f"  {format_context(m.max_context):>7}"
         )
-    if len(models) > len(shown):
-        lines.append(f"… {len(models) - len(shown)} more")
-    blocks: list[Block] = [
-        _header("Model presets"),
-        _section(f"{len(models)} presets. Use a key or alias instead of a parameter count."),
-        _preformatted(lines),
-        *_context(["Parameter counts are the publishers' official figures; MoE models list active params."]),
-    ]
-    return f"{len(models)} model presets", blocks
+    total = listing.total or len(models)
+    headline = _headline(_matching(len(models), total, "model presets", listing.query) + (f" · {note}" if note else ""))
+    blocks: list[Block] = [_section(f"*{headline}*")]
+    if models:
+        blocks.extend(_preformatted(lines))
+    blocks.extend(
+        _context(
+            [
+                "Use a key or alias instead of a parameter count. Official parameter counts; MoE models list "
+                "active params. Filter: `llama`, `moe`, `dense`."
+            ]
+        )
+    )
+    return escape_mrkdwn(headline), blocks, next_page
 
 
 def _help(topic: HelpTopic) -> tuple[str, list[Block]]:
     title = f"napkin help: {topic.command}" if topic.command else "napkin help"
     first_line = topic.text.strip().splitlines()[0] if topic.text.strip() else title
-    blocks = [_header(title), _preformatted(topic.text.splitlines())]
+    blocks = [_section(f"*{escape_mrkdwn(first_line)}*"), *_preformatted(topic.text.splitlines()[1:] or [title])]
     return escape_mrkdwn(first_line), blocks
