@@ -301,7 +301,8 @@ def render_reply(
         buttons.append(_page_button("models", result.query, next_page))
     else:
         text, blocks = _help(result)
-    blocks = _fit_blocks(blocks, reserve=2)  # room for the buttons and the "Asked by" line
+    asked_by = reply.share and user_id is not None
+    blocks = _fit_blocks(blocks, reserve=int(not detail) + int(asked_by))  # room for the buttons, "Asked by"
     if reply.share:
         if user_id is not None:
             blocks.extend(_context([_asked_by(user_id, f"/{reply.command} {command_text}")]))
@@ -517,19 +518,26 @@ def _fits(r: FitsResult, detail: bool) -> tuple[str, list[Block]]:
     if not detail:
         blocks.extend(_context([" · ".join([*about, "Details: the breakdown and every assumption"])]))
         return escape_mrkdwn(headline), blocks
-    blocks.extend(_context([" · ".join(about)]))
+    about[0] = (
+        f"{format_bytes(r.gpu_memory_bytes)} ({format_bytes(r.gpu_memory_bytes, binary=True)}) visible per GPU, "
+        f"{format_bytes(r.usable_gpu_memory_bytes)} usable after the runtime reserve"
+    )
     if r.cpu_memory_bytes is not None:
-        blocks.extend(_context([f"CPU memory for offload: {format_bytes(r.cpu_memory_bytes)}"]))
+        about.append(f"CPU memory for offload: {format_bytes(r.cpu_memory_bytes)}")
+    blocks.extend(_context([" · ".join(about)]))
     if shown:
         blocks.extend(_preformatted(_fits_table(r)))
         blocks.extend(_preformatted(_fits_bars(r)))
-    strategies = [f"• {_label(s)}: {escape_mrkdwn(s.strategy)}" for s in shown if s.strategy]
+    verdicts = [
+        f"• {_label(s)}: {escape_mrkdwn(s.verdict_text)}" + (f"; {escape_mrkdwn(s.strategy)}" if s.strategy else "")
+        for s in shown
+    ]
     scenario_assumptions = (a for s in r.scenarios for a in s.assumptions)
     blocks.extend(
         _context(
             [
                 "*Formula:* `per GPU = weights + gradients + optimizer + activations + KV cache + overhead`",
-                *strategies,
+                *verdicts,
                 *_assumption_lines([*r.assumptions, *scenario_assumptions]),
             ]
         )
