@@ -111,8 +111,8 @@ async def test_every_event_and_interaction_the_manifest_enables_has_a_listener(
     assert set(samples) == set(manifest["settings"]["event_subscriptions"]["bot_events"])
     requests: list[tuple[str, str, str]] = []
     for n, event in enumerate(samples.values()):
-        body = {"type": "event_callback", "team_id": "T1", "event": event, "event_id": f"Ev{n}"}
-        requests.append((event["type"], json.dumps(body), "application/json"))
+        envelope = {"type": "event_callback", "team_id": "T1", "event": event, "event_id": f"Ev{n}"}
+        requests.append((event["type"], json.dumps(envelope), "application/json"))
     for action_id in (SHARE_ACTION_ID, *ANSWER_ACTION_IDS):
         click = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
                  "actions": [{"action_id": action_id, "type": "button", "value": "{}"}]}  # fmt: skip
