@@ -14,7 +14,7 @@ from estimator.errors import EstimateError, refusal
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
-from estimator.listings import filter_gpus, filter_models, parse_query
+from estimator.listings import ListingError, filter_gpus, filter_models, parse_query
 from estimator.quantities import format_count
 from estimator.results import FitsResult, TrainCostResult
 from estimator.serving import ServeJob, estimate_serving
@@ -96,8 +96,8 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
                 )
             models = filter_models(catalog, query)
             return Reply("models", ModelListing(models, query.text, query.page, len(catalog.models)), share)
-        except EstimateError as err:
-            raise UsageError(str(err), USAGE[name]) from None
+        except ListingError as err:
+            raise UsageError(str(err), USAGE[name], err.suggestion) from None
     try:
         parsed = parse_command(name, text, catalog)
         if parsed.help:

@@ -434,14 +434,22 @@ def test_model_listing_uses_official_counts() -> None:
     assert re.search(r"mixtral-8x7b\s+46\.7B\s+12\.9B\s+32\s+32k", table)
 
 
-def test_help_is_shown_verbatim_without_buttons() -> None:
+def test_help_is_shown_under_a_title_without_buttons() -> None:
     answer = reply("help", "traincost")
     assert isinstance(answer.result, HelpTopic)
     message = render_reply(answer, command_text="help")
-    first, *rest = answer.result.text.splitlines()
-    assert message.blocks[0]["text"]["text"] == f"*{escape_mrkdwn(first)}*"
-    assert _preformatted_text(message) == "\n".join(rest)
+    title = "napkin help: traincost — compute, GPU-hours, wall-clock, cost and energy of a training run"
+    assert (message.text, message.blocks[0]["text"]["text"]) == (title, f"*{title}*")
+    shown = _preformatted_text(message)
+    assert shown.split() == answer.result.text.split()  # every word, the long usage line wrapped to 60 columns
+    assert max(len(line) for line in shown.splitlines()) <= 60
     assert not any(b["type"] == "actions" for b in message.blocks)
+    overview = reply("help", "")
+    assert isinstance(overview.result, HelpTopic)
+    first, *rest = overview.result.text.splitlines()
+    message = render_reply(overview, command_text="")
+    assert message.text == first
+    assert _preformatted_text(message) == "\n".join(rest)  # written to fit: shown verbatim
 
 
 def test_error_shows_message_suggestion_and_usage() -> None:

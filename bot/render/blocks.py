@@ -750,8 +750,21 @@ def _model_listing(listing: ModelListing, detail: bool) -> tuple[str, list[Block
     return escape_mrkdwn(headline), blocks, next_page
 
 
+_HELP_TITLES = {
+    "traincost": "compute, GPU-hours, wall-clock, cost and energy of a training run",
+    "fits": "memory per GPU to serve, train, LoRA or QLoRA, and how many GPUs",
+    "servecost": "tokens/s per user and in total, latency, $ per million tokens",
+    "gpus": "the hardware catalog: memory, dense peak, price",
+    "models": "the model presets: published parameter counts and shapes",
+}
+
+
 def _help(topic: HelpTopic) -> tuple[str, list[Block]]:
-    title = f"napkin help: {topic.command}" if topic.command else "napkin help"
-    first_line = topic.text.strip().splitlines()[0] if topic.text.strip() else title
-    blocks = [_section(f"*{escape_mrkdwn(first_line)}*"), *_preformatted(topic.text.splitlines()[1:] or [title])]
-    return escape_mrkdwn(first_line), blocks
+    """A command's help under a one-line title; the overview's first line is its own title."""
+    lines = topic.text.strip().splitlines() or ["napkin help"]
+    if topic.command is None:
+        title, body = lines[0], lines[1:]
+    else:
+        title, body = f"napkin help: {topic.command} — {_HELP_TITLES.get(topic.command, '')}".rstrip(" —"), lines
+    headline = _headline(title)
+    return escape_mrkdwn(headline), [_section(f"*{escape_mrkdwn(headline)}*"), *_preformatted(body or [title])]

@@ -162,15 +162,22 @@ def cost_form_fields(text: str) -> dict[str, str]:
 
 
 def field_for_error(message: str, view: Mapping[str, Any]) -> str:
-    """The field a usage error is about: the one whose value the message quotes (else the model)."""
+    """The input block a usage error is about: the field whose value it quotes, else the one it names."""
     lowered = message.lower()
     values = form_values(view)
     for block_id in ("tokens", "gpus", "in", "out", "model"):
-        value = values.get(block_id, "").strip().lower()
-        if value and f"`{value}" in lowered:
+        raw = values.get(block_id, "")
+        value = (_model_word(raw) if block_id == "model" else _count_word(raw)).lower()
+        if value and f"`{value}`" in lowered:
             return block_id
-    if "token" in lowered and "tokens" in values:
-        return "tokens"
+    named = (
+        ("dtype", ("fp8", "fp16", "bf16", "int8", "int4", "fp4", "dtype", "precision")),
+        ("gpu", ("gpu", "peak", "memory only")),
+        ("tokens", ("token",)),
+    )
+    for block_id, words in named:
+        if block_id in values and any(word in lowered for word in words):
+            return block_id
     return "model"
 
 
