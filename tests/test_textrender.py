@@ -47,7 +47,16 @@ KEY_FIGURES: dict[str, tuple[str, ...]] = {
         "≈ $48/h",  # 16 × $2.99 = $47.84
         "✅ QLoRA nf4: 1 GPU, 56.6 GB per GPU ≈ $2.99/h",
     ),
+    "servecost_llama_3_3_70b_2xh100_fp8": (
+        # the serving model's own figures (calibrated in tests/test_serving_reference.py), as rendered
+        "llama-3.3-70b fp8 on 2× NVIDIA H100 SXM5 80GB — 53.3 tok/s per user",
+        "Cost: $0.44/M output, $0.15/M input at $2.99/GPU-h × 2 GPUs",  # pinned H100 price × 2 GPUs
+        "Single stream: 53.3 tok/s per user (ITL 18.8 ms)",  # 1 / 18.8 ms = 53.2 tok/s
+        "▸ h100-sxm",
+        "Formula: decode step = max(",
+    ),
     "gpus": ("* h100-sxm", "989", "$2.99", "65 fp16", "no public price", "default h100-sxm"),
+    "gpus_80gb": ("5 of 34 accelerators match “80gb”", "* h100-sxm", "a100-80gb-pcie", "h800"),
     "models": ("llama-3.1-70b", "70.6B", "mixtral-8x7b", "46.7B", "12.9B", "128k", "32k"),
     "error_unknown_gpu": (
         "napkin: didn't recognise `h10O`. Did you mean `h100`?",

@@ -126,8 +126,9 @@ def comparison_lines(r: ServeCostResult) -> list[str]:
         rows = [*rows[: MAX_ROWS - 1], current]
     width = max(len("GPU"), *(len(row.gpu) for row in rows)) if rows else 3
     lines = [
-        f"Other GPUs that hold it, in={r.input_tokens} out={r.output_tokens}",
-        "(fewest GPUs in a node; tok/s per user and in total)",
+        "Every catalog GPU that holds it, cheapest first",
+        f"(in={r.input_tokens} out={r.output_tokens}, the cheapest width in a node;",
+        " tok/s per user and in total)",
         f"  {'GPU':<{width}}  GPUs  dtype   user  total   $/M out",
     ]
     lines.extend(_row_line(row, width, row.gpu == r.gpu) for row in rows)

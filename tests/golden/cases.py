@@ -48,7 +48,9 @@ CASES: dict[str, Case] = {
     "traincost_405b_15t_a100": Case("traincost", "405B 15T a100"),
     "fits_20b_h100": Case("fits", "20B h100"),
     "fits_llama_3_1_70b_h100": Case("fits", "llama-3.1-70b h100"),
+    "servecost_llama_3_3_70b_2xh100_fp8": Case("servecost", "llama-3.3-70b 2xh100 fp8"),
     "gpus": Case("gpus", ""),
+    "gpus_80gb": Case("gpus", "80gb"),
     "models": Case("napkin", "models"),
     "error_unknown_gpu": Case("traincost", "405B 15T h10O"),
 }
