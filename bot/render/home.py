@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from bot.render.blocks import escape_mrkdwn
 from bot.render.formatting import format_context, format_gpus, format_price
+from bot.render.kit import escape_mrkdwn
 from bot.render.serving import per_million, rate
 from estimator.catalog import Catalog
 from estimator.commands import Reply, UsageError

@@ -1,14 +1,21 @@
-"""``servecost`` as Block Kit: the headline at a glance, the working below (no Slack SDK)."""
+"""``servecost`` as Block Kit: the headline at a glance, the working on request (no Slack SDK)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.render.formatting import format_gpus, format_price
+from bot.render.kit import (
+    Block,
+    answer_line,
+    assumption_lines,
+    context_blocks,
+    escape_mrkdwn,
+    inline_code,
+    monospace_blocks,
+    section,
+)
 from estimator.quantities import format_count
 from estimator.serving_results import ServeCostResult, ServeGpuRow, Speed
 
-Block = dict[str, Any]
 MAX_ROWS = 8
 _BOUND_TEXT = {
     "bandwidth": "bandwidth-bound (weight and KV reads)",
@@ -148,3 +155,22 @@ def _row_line(row: ServeGpuRow, width: int, mine: bool) -> str:
 def _count(tokens_per_s: float) -> str:
     """A table cell of tokens/s: 53.3, 3,760 → ``3.76k``; the header names the unit."""
     return format_count(tokens_per_s) if tokens_per_s >= 1000 else f"{tokens_per_s:.3g}"
+
+
+def servecost_answer(r: ServeCostResult, detail: bool) -> tuple[str, list[Block]]:
+    """The compact answer (headline, three summary lines, one context line), or with ``detail`` the working."""
+    first = answer_line(headline(r))
+    lines = [f"*{escape_mrkdwn(first)}*", *(escape_mrkdwn(line) for line in summary_lines(r))]
+    blocks: list[Block] = [section("\n".join(lines))]
+    if not detail:
+        note = context_line(r) + " · Details: the formula, other GPUs, every assumption"
+        blocks.extend(context_blocks([escape_mrkdwn(note)]))
+        return escape_mrkdwn(first), blocks
+    blocks.extend(context_blocks([escape_mrkdwn(context_line(r))]))
+    figures = fields(r)
+    if figures:
+        blocks.append(section(fields=[escape_mrkdwn(field) for field in figures]))
+    if r.comparison:
+        blocks.extend(monospace_blocks(comparison_lines(r)))
+    blocks.extend(context_blocks([f"*Formula:* {inline_code(r.formula)}", *assumption_lines(r.assumptions)]))
+    return escape_mrkdwn(first), blocks
