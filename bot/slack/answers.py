@@ -144,7 +144,8 @@ def is_answerable_mention(event: Mapping[str, Any]) -> bool:
 
 
 class Answerer:
-    """Runs the estimator for Slack requests and renders the answers."""
+    """Runs the estimator for Slack requests and renders the answers: commands, mentions, the answer
+    buttons (share, Details, Cost, Page), the estimate form and the App Home view."""
 
     def __init__(self, catalog: Catalog, defaults: Defaults, *, executor: Executor = execute) -> None:
         self._catalog = catalog
