@@ -314,9 +314,13 @@ def test_fits_answer_is_one_line_per_scenario_under_the_headline() -> None:
     headline, *lines = message.blocks[0]["text"]["text"].splitlines()
     # 2 × $2.99 (pinned H100 price) = $5.98/h; 16 × $2.99 = $47.84 ≈ $48/h
     assert message.text == (
-        "llama-3.1-70b on NVIDIA H100 SXM5 80GB — serve 🟡 2 GPUs ≈ $5.98/h · full fine-tune 🟡 16 ≈ $48/h · "
-        "LoRA 🟡 2 ≈ $5.98/h · QLoRA ✅ 1"
+        "llama-3.1-70b on NVIDIA H100 SXM5 80GB — serve 🟡 2 GPUs ≈ $5.98/h · full fine-tune 🟡 16 GPUs ≈ $48/h · "
+        "LoRA 🟡 2 GPUs ≈ $5.98/h · QLoRA ✅ 1"
     )
+    long = render_reply(reply("fits", "405B rtx-4090"), command_text="405B rtx-4090").text
+    assert long.startswith("405B on NVIDIA GeForce RTX 4090 24GB — serve 🟡 40 GPUs ≈ $24/h · full fine-tune 🟡 336 ≈ ")
+    assert len(long) <= 150  # later counts drop their unit rather than the line losing a scenario
+    assert "QLoRA" in long
     assert headline == f"*{message.text}*"
     assert len(lines) == len(result.scenarios) == 6
     assert lines[0] == ":large_yellow_circle: *Inference bf16*: 2 GPUs (1 more than one GPU), 79.2 GB per GPU ≈ $5.98/h"

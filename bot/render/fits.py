@@ -10,6 +10,7 @@ from bot.render.kit import (
     MAX_FIELDS,
     MAX_LISTING_ROWS,
     MAX_MONOSPACE_COLUMNS,
+    MAX_NOTIFICATION_CHARS,
     Block,
     answer_line,
     assumption_lines,
@@ -57,7 +58,7 @@ def fits_answer(r: FitsResult, detail: bool) -> tuple[str, list[Block]]:
     """The compact answer (headline, a line per scenario, one context line), or with ``detail`` the working."""
     subject = r.model if r.model else f"{format_count(r.params)}"
     shown = r.scenarios[:MAX_FIELDS]
-    headline = answer_line(f"{subject} on {r.gpu_name} — " + " · ".join(_headline_parts(shown)))
+    headline = _headline(f"{subject} on {r.gpu_name}", shown)
     lines = [f"*{escape_mrkdwn(headline)}*", *(_scenario_line(s) for s in shown)]
     price = next((s.price_per_gpu_hour for s in shown if s.price_per_gpu_hour is not None), None)
     about = [
@@ -106,8 +107,20 @@ def cost_command(r: FitsResult, command_text: str = "") -> str:
     return f"{subject} {r.gpu}" + (f" gpus={train.recommended_gpus}" if train is not None else "")
 
 
-def _headline_parts(scenarios: Sequence[Scenario]) -> list[str]:
-    """``serve ✅ 1 GPU``, ``full fine-tune 🟡 5 ≈ $15/h``…: one part per scenario, the first serving only."""
+def _headline(subject: str, scenarios: Sequence[Scenario]) -> str:
+    """``20B on … — serve ✅ 1 GPU · full fine-tune 🟡 5 GPUs ≈ $15/h · LoRA ✅ 1 · QLoRA ✅ 1``; the
+    later counts lose their unit when the line would pass a notification's 150 characters."""
+    full = f"{subject} — " + " · ".join(_headline_parts(scenarios, units=True))
+    if len(full) <= MAX_NOTIFICATION_CHARS:
+        return full
+    return answer_line(f"{subject} — " + " · ".join(_headline_parts(scenarios, units=False)))
+
+
+def _headline_parts(scenarios: Sequence[Scenario], *, units: bool) -> list[str]:
+    """One part per scenario, the first serving one only: the mode, the mark, the GPUs and their price per hour.
+
+    The first count always names its unit; with ``units`` so does every count above one.
+    """
     parts: list[str] = []
     served = False
     for s in scenarios:
@@ -116,9 +129,9 @@ def _headline_parts(scenarios: Sequence[Scenario]) -> list[str]:
                 continue
             served = True
         count = s.recommended_gpus
-        gpus = (
-            "" if s.verdict == "does_not_fit" else f" {count}" + ("" if parts else (" GPU" if count == 1 else " GPUs"))
-        )
+        unit = " GPU" if count == 1 else " GPUs"
+        named = not parts or (units and count > 1)
+        gpus = "" if s.verdict == "does_not_fit" else f" {count}" + (unit if named else "")
         price = f" ≈ {_per_hour(s.cost_per_hour_usd)}" if s.cost_per_hour_usd is not None and count > 1 else ""
         parts.append(f"{_HEADLINE_MODE.get(s.mode, s.mode)} {_VERDICT_MARK[_verdict(s)]}{gpus}{price}")
     return parts
