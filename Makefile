@@ -36,7 +36,7 @@ typecheck: setup
 pytest: setup
 	$(UV) run --no-sync pytest -q
 
-# Rewrite tests/golden/ from napkin's real answers; review `git diff tests/golden/` before committing.
+# Rewrite tests/golden/ (and README.md's screenshots) from napkin's real answers; review `git diff` before committing.
 goldens: setup
 	NAPKIN_UPDATE_GOLDENS=1 $(UV) run --no-sync pytest -q tests/test_goldens.py
 

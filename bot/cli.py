@@ -165,7 +165,7 @@ def terminal_answer(
         reply = execute(command, text, catalog=catalog, defaults=defaults)
     except UsageError as err:
         return 2, usage_error_text(err)
-    message = render_reply(reply, command_text=command_text or text, shareable=False)
+    message = render_reply(reply, command_text=command_text or text, shareable=False, detail=True)
     return 0, blocks_to_text(message.blocks, message.text)
 
 

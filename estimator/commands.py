@@ -14,6 +14,7 @@ from estimator.errors import EstimateError, refusal
 from estimator.fit import FitJob, estimate_fits
 from estimator.grammar import USAGE, GrammarError, ParsedCommand, parse_command
 from estimator.hardware import Accelerator
+from estimator.listings import ListingError, filter_gpus, filter_models, parse_query
 from estimator.phrasing import EXAMPLES, INTRO, Reading, explain, rephrase
 from estimator.quantities import format_count
 from estimator.results import FitsResult, TrainCostResult
@@ -47,6 +48,9 @@ class GpuListing:
 
     accelerators: tuple[Accelerator, ...]
     default_gpu: str
+    query: str = ""  # the filter as typed, e.g. "amd under $2"; empty for the whole catalog
+    page: int = 1
+    total: int = 0  # accelerators in the whole catalog
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ class ModelListing:
     """The model presets, as `models` shows them."""
 
     models: tuple[ModelArch, ...]
+    query: str = ""  # the filter as typed, e.g. "llama" or "moe"
+    page: int = 1
+    total: int = 0  # presets in the whole catalog
 
 
 @dataclass(frozen=True)
@@ -87,11 +94,19 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
         else:  # `fits help`
             topic = name
         return Reply("help", help_topic(topic), share)
-    if name == "gpus":
-        listing = GpuListing(tuple(catalog.accelerators.values()), _default_gpu(catalog, defaults).key)
-        return Reply("gpus", listing, share)
-    if name == "models":
-        return Reply("models", ModelListing(tuple(catalog.models.values())), share)
+    if name in ("gpus", "models"):
+        query = parse_query(text)
+        try:
+            if name == "gpus":
+                gpus = filter_gpus(catalog, query)
+                default = _default_gpu(catalog, defaults).key
+                return Reply(
+                    "gpus", GpuListing(gpus, default, query.text, query.page, len(catalog.accelerators)), share
+                )
+            models = filter_models(catalog, query)
+            return Reply("models", ModelListing(models, query.text, query.page, len(catalog.models)), share)
+        except ListingError as err:
+            raise UsageError(str(err), USAGE[name], err.suggestion) from None
     reading: Reading | None = None
     try:
         reading = rephrase(name, text, catalog)
@@ -233,47 +248,97 @@ def _servecost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> S
 
 HELP_OVERVIEW = """\
 napkin answers three questions: what does training cost, will it fit on our GPUs, what does serving cost?
-  traincost <params|model> [tokens] [gpu] [options]   compute, GPU-hours, wall-clock, cost, energy
-  fits <params|model> [gpu] [mode] [options]          memory per GPU, verdict and GPU count
-  servecost <params|model> [gpu] [dtype] [options]    tokens/s per user and in total, latency, $ per M tokens
-  gpus                                                the hardware catalog (specs and prices)
-  models                                              the model presets
-Examples: traincost 405B 15T a100 · traincost llama-3.1-70b 2T h100 gpus=1024 · fits 20B · fits mixtral-8x7b 4090 qlora
-  · servecost llama-3.3-70b 2xh100 fp8 in=1000 out=1000
-Add `share` to post the answer in the channel. `help traincost` or `help fits` for every option."""
+  traincost <params|model> [tokens] [gpu] [options]
+      compute, GPU-hours, wall-clock, cost, energy
+  fits <params|model> [gpu] [mode] [options]
+      memory per GPU, verdict, GPU count, $ per hour
+  servecost <params|model> [gpu] [dtype] [options]
+      tokens/s per user and in total, latency, $/M tokens
+  gpus [80gb | amd | under $2]    the hardware catalog
+  models [llama | moe]            the model presets
+Examples:
+  traincost 405B 15T a100
+  traincost llama-3.1-70b 2T h100 gpus=1024
+  fits 20B · fits mixtral-8x7b 4090 qlora
+  servecost llama-3.3-70b 2xh100 fp8 in=1000 out=1000
+Add `share` to post the answer in the channel;
+`help traincost`, `help fits`, `help servecost` list
+every option."""
 
 HELP: dict[CommandName, str] = {
     "traincost": f"""\
 Usage: {USAGE["traincost"]}
-  <params|model>  405B, 7e9, 350M, or a preset such as llama-3.1-405b (MoE presets use active params)
-  active=37B      active parameters per token of a custom mixture-of-experts (traincost 671B 14.8T active=37B)
-  [tokens]        15T, 2e12; omitted → the preset's published count, else Chinchilla's 20 per parameter
-  [gpu]           a100, h100, mi300x, tpu-v5p… (see `gpus`); `8xh100` also sets gpus=8
-  gpus=N          cluster size → wall-clock;  days=D  deadline → GPUs needed (30 days if neither)
-  mfu=0.4|40%     model FLOPs utilisation of the dtype's peak;  price=2.5  USD per GPU-hour (default: catalog)
-  dtype=bf16      tensor precision: bf16 (default), fp16, fp8 where supported (fp8: 1.3× the bf16 throughput)
-Formula: C = 6·N·D FLOPs; GPU-hours = C / (dense peak × MFU) / 3600; cost = GPU-hours × price.""",
+  <params|model>  405B, 7e9, 350M, or a preset such as
+                  llama-3.1-405b (MoE: active params)
+  active=37B      active params of a custom MoE
+                  (traincost 671B 14.8T active=37B)
+  [tokens]        15T, 2e12; omitted: the preset's
+                  published count, else 20 per parameter
+  [gpu]           a100, h100, mi300x, tpu-v5p… (`gpus`);
+                  `8xh100` also sets gpus=8
+  gpus=N          cluster size → wall-clock
+  days=D          deadline → GPUs needed (default 30)
+  mfu=0.4|40%     model FLOPs utilisation of the peak
+  price=2.5       USD per GPU-hour (default: catalog)
+  dtype=bf16      bf16 (default), fp16, fp8 where the chip
+                  has it (fp8: 1.3× the bf16 throughput)
+Formula: C = 6·N·D FLOPs;
+  GPU-hours = C / (dense peak × MFU) / 3600;
+  cost = GPU-hours × price.""",
     "fits": f"""\
 Usage: {USAGE["fits"]}
-  <params|model>  20B or a preset (presets add the KV cache and activations from the architecture)
-  [gpu]           h100, a100-40gb, 4090, mi300x… (see `gpus`); or gpu_mem=24GB
-  [mode]          inference, train, lora, qlora (default: all of them)
-  dtype=          weight precision for inference: fp32, bf16, fp8, int8, int4
-  gpus=N zero=0-3 offload=none|optimizer|full  ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
-  prefill_chunk=8192  serving: tokens per step (vLLM's max_num_batched_tokens)
-Memory: inference = weights + KV cache for every sequence + a chunked-prefill working set + overhead;
-training = weights + gradients + optimizer
-states (16 bytes/param for mixed-precision AdamW) + activations + overhead.""",
+  <params|model>  20B or a preset (presets add the KV
+                  cache and activations of their shape)
+  [gpu]           h100, a100-40gb, 4090, mi300x… (`gpus`);
+                  or gpu_mem=24GB
+  [mode]          inference, train, lora, qlora
+                  (default: all of them)
+  dtype=          inference weights: fp32, bf16, fp8,
+                  int8, int4
+  gpus=N zero=0-3 offload=none|optimizer|full
+  ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
+  prefill_chunk=8192  serving tokens per step (vLLM's
+                  max_num_batched_tokens)
+Memory: inference = weights + KV cache for every
+  sequence + a chunked-prefill working set + overhead;
+  training = weights + gradients + optimizer states
+  (16 bytes/param, mixed-precision AdamW) + activations
+  + overhead.""",
     "servecost": f"""\
 Usage: {USAGE["servecost"]}
-  <params|model>  70B or a preset (presets give layers, KV heads and experts)
-  [gpu]           h100, a100, h200… (see `gpus`); `2xh100` serves on 2 GPUs (tensor parallel)
-  [dtype]         weights: bf16 (default), fp8, int8, int4, fp4;  kv=fp8  KV cache precision
-  in=1000 out=1000  prompt and output tokens per request;  batch=N  answer at N concurrent sequences
-  mbu=0.7 mfu=0.4   bandwidth and compute efficiency (1.0 = the optimistic roofline)
-  util=0.9          engine memory utilisation;  price=2.5  USD per GPU-hour
-Decode step = max((weights + B·KV)/(bandwidth·MBU), 2·N_active·B/(peak·MFU)) + all-reduces;
-tokens/s = B / step; $ per M output tokens = GPUs × price / (tokens/s × 3600) × 10⁶.""",
-    "gpus": f"Usage: {USAGE['gpus']}\nDense peak TFLOPS per precision, memory and price per GPU-hour, with sources.",
-    "models": f"Usage: {USAGE['models']}\nPresets carry their published architecture and parameter counts.",
+  <params|model>  70B or a preset (presets give layers,
+                  KV heads and experts)
+  [gpu]           h100, a100, h200… (`gpus`); `2xh100`
+                  serves on 2 GPUs (tensor parallel)
+  [dtype]         weights: bf16 (default), fp8, int8,
+                  int4, fp4
+  kv=fp8          KV cache precision
+  in=1000         prompt tokens per request
+  out=1000        output tokens per request
+  batch=N         answer at N concurrent sequences
+  mbu=0.7 mfu=0.4 bandwidth and compute efficiency
+                  (1.0 = the optimistic roofline)
+  util=0.9        engine memory utilisation
+  price=2.5       USD per GPU-hour
+Decode step = max((weights + B·KV)/(bandwidth·MBU),
+  2·N_active·B/(peak·MFU)) + all-reduces;
+tokens/s = B / step;
+$ per M output tokens = GPUs × price
+  / (tokens/s × 3600) × 10⁶.""",
+    "gpus": f"""\
+Usage: {USAGE["gpus"]}
+Dense peak TFLOPS, memory and price per GPU-hour, with
+sources. Filters (every word must hold):
+  80gb        the 80 GB class;  80gb+  at least 80 GB
+  amd, nvidia, google…  a vendor
+  mi300x, h100…         part of a name
+  under $2    priced at most $2 per GPU-hour
+  page=2      the next page in Slack (15 rows a page)""",
+    "models": f"""\
+Usage: {USAGE["models"]}
+Presets carry their published architecture and parameter
+counts. Filters (every word must hold):
+  llama, qwen…  part of a name
+  moe, dense    mixture-of-experts or dense models
+  page=2        the next page in Slack (15 rows a page)""",
 }

@@ -245,15 +245,18 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     # (a hit on fewer GPUs than asked leaves the rest idle: it is still the answer for the count asked)
     asked = shown if shown is found.hit or shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
     strategy = _strategy(w, shown)
+    price = s.gpu.price.usd_per_hour if s.gpu.price is not None else None
     plan = None
     if asked is not shown:
         plan = Plan(
             num_gpus=shown.layout.gpus, breakdown=shown.breakdown(), per_gpu_bytes=shown.per_gpu, strategy=strategy
         )
+    num_gpus = (s.job.num_gpus or 1) if asked is found.hit else asked.layout.gpus
+    recommended = plan.num_gpus if plan is not None else num_gpus  # what the answer says to provision
     return Scenario(
         mode=w.mode,
         dtype=w.label,
-        num_gpus=(s.job.num_gpus or 1) if asked is found.hit else asked.layout.gpus,
+        num_gpus=num_gpus,
         breakdown=asked.breakdown(),
         per_gpu_bytes=asked.per_gpu,
         total_bytes=single.per_gpu,
@@ -266,6 +269,8 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
         cpu_offload_bytes=shown.cpu_bytes,
         assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None),
         plan=plan,
+        price_per_gpu_hour=price,
+        cost_per_hour_usd=None if price is None or verdict == "does_not_fit" else price * recommended,
     )
 
 

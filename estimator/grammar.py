@@ -46,8 +46,8 @@ USAGE: dict[CommandName, str] = {
     "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [prefill_chunk=8192] [share]   e.g. fits 20B",
     "servecost": "servecost <params|model> [gpu|Nxgpu] [dtype] [in=1000] [out=1000] [batch=N] [kv=fp8] [price=2.5] "
     "[mbu=0.7] [mfu=0.4] [util=0.9] [share]   e.g. servecost llama-3.3-70b 2xh100 fp8",
-    "gpus": "gpus   (lists the hardware catalog)",
-    "models": "models   (lists the model presets)",
+    "gpus": "gpus [80gb | 80gb+ | amd | mi300x | under $2] [page=2]",
+    "models": "models [llama | moe | dense] [page=2]",
     "help": f"help [{'|'.join(c for c in COMMANDS if c != 'help')}]",
 }
 

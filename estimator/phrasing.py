@@ -185,7 +185,7 @@ def read_question(text: str, catalog: Catalog) -> Reading:
         if command == "help":
             topic = rest[0].low.lstrip("/") if rest else ""
             return Reading("help", topic if topic in COMMANDS else "intro", (f"help {topic}".strip(),))
-        return Reading(command, " ".join(w.raw for w in rest if w.low in SHARE_WORDS))
+        return Reading(command, " ".join(w.raw for w in rest))  # `gpus amd under $2`: the listing's filters
     words = words[start:]
     if not words or all(w.low in _HELP_WORDS or w.low in _FILLER for w in words):
         return Reading("help", "intro", ("a greeting or a call for help",))
@@ -208,8 +208,9 @@ def rephrase(command: str, text: str, catalog: Catalog) -> Reading:
 
 def explain(reading: Reading, typed: str, message: str) -> str:
     """``message`` prefixed with what napkin read, when the reading differs from what was typed."""
-    if " ".join(typed.split()).lower().lstrip("/") in {reading.text.lower(), reading.canonical.lower()}:
-        return message
+    typed_words = sorted(" ".join(typed.split()).lower().lstrip("/").split())
+    if typed_words in (sorted(reading.text.lower().split()), sorted(reading.canonical.lower().split())):
+        return message  # the same words, perhaps in another order: nothing was read differently
     ignored = f" (ignoring {', '.join(dict.fromkeys(reading.ignored))})" if reading.ignored else ""
     return f"I read this as `{reading.canonical}`{ignored}; {message}"
 

@@ -122,6 +122,17 @@ class Scenario(BaseModel):
     cpu_offload_bytes: int = 0
     assumptions: list[str]
     plan: Plan | None = Field(default=None, description="The fewest-GPU layout, when it differs from num_gpus.")
+    price_per_gpu_hour: float | None = Field(default=None, description="Catalog price of one GPU; None if unknown.")
+    cost_per_hour_usd: float | None = Field(
+        default=None,
+        description="The recommended set-up priced per hour: GPUs (the plan's, else num_gpus) × price; "
+        "None without a price or when it cannot fit.",
+    )
+
+    @property
+    def recommended_gpus(self) -> int:
+        """GPUs of the set-up the verdict recommends: the plan's count when there is a plan."""
+        return self.plan.num_gpus if self.plan is not None else self.num_gpus
 
 
 class FitsResult(BaseModel):

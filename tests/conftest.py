@@ -34,6 +34,12 @@ def expected_message(
     return render_reply(reply, command_text=text, user_id=user_id, shareable=shareable and not reply.share)
 
 
+def expected_details(command: str, text: str) -> SlackMessage:
+    """What a Details button answers for ``command text``: the full working, private to whoever clicked."""
+    reply = execute(command, text, catalog=cached_catalog(None), defaults=load_settings({}).defaults())
+    return render_reply(reply, command_text=text, shareable=True, detail=True)
+
+
 def expected_error(command: str, text: str) -> SlackMessage:
     """The rendered usage error napkin must answer ``command text`` with."""
     try:

@@ -349,28 +349,82 @@ def dm_event(text: str, *, ts: str = "1700000200.000200", **extra: Any) -> dict[
     }
 
 
-def block_actions_body(value: str, *, response_url: str, user_id: str = USER_ID) -> dict[str, Any]:
-    """The ``block_actions`` payload of a click on napkin's share button."""
+def block_actions_body(
+    value: str,
+    *,
+    response_url: str,
+    user_id: str = USER_ID,
+    action_id: str = "share_in_channel",
+    trigger_id: str | None = "1234.5678.abcdef",
+) -> dict[str, Any]:
+    """The ``block_actions`` payload of a click on one of napkin's buttons (the share button by default)."""
     return {
         "type": "block_actions",
         "user": {"id": user_id, "username": "asker", "team_id": TEAM_ID},
         "api_app_id": "A0STANDIN",
         "token": "legacyverificationtoken",
         "container": {"type": "message", "message_ts": "1700000300.000300", "is_ephemeral": True},
-        "trigger_id": "1234.5678.abcdef",
         "team": {"id": TEAM_ID, "domain": "standin"},
         "channel": {"id": CHANNEL_ID, "name": "general"},
         "response_url": response_url,
         "actions": [
             {
-                "action_id": "share_in_channel",
-                "block_id": "share",
-                "text": {"type": "plain_text", "text": "Share in channel"},
+                "action_id": action_id,
+                "block_id": "buttons",
+                "text": {"type": "plain_text", "text": action_id},
                 "value": value,
                 "type": "button",
                 "action_ts": "1700000301.000301",
             }
         ],
+        **({"trigger_id": trigger_id} if trigger_id is not None else {}),
+    }
+
+
+def view_submission_body(view: dict[str, Any], values: dict[str, str], *, user_id: str = USER_ID) -> dict[str, Any]:
+    """The ``view_submission`` payload of ``view`` (as napkin opened it) submitted with ``values``.
+
+    ``values`` maps an input block's id to what was typed, or to the chosen option's value for a select.
+    """
+    state: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        if block.get("type") != "input" or block["block_id"] not in values:
+            continue
+        element = block["element"]
+        typed = values[block["block_id"]]
+        if element["type"] == "static_select":
+            option = next(o for o in element["options"] if o["value"] == typed)
+            state[block["block_id"]] = {element["action_id"]: {"type": "static_select", "selected_option": option}}
+        else:
+            state[block["block_id"]] = {element["action_id"]: {"type": element["type"], "value": typed}}
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "standin"},
+        "user": {"id": user_id, "username": "asker", "team_id": TEAM_ID},
+        "api_app_id": "A0STANDIN",
+        "token": "legacyverificationtoken",
+        "trigger_id": "5678.1234.fedcba",
+        "view": {
+            **view,
+            "id": "V0STANDIN",
+            "team_id": TEAM_ID,
+            "state": {"values": state},
+            "hash": "1700000400.abcdef",
+            "app_id": "A0STANDIN",
+            "bot_id": BOT_ID,
+        },
+        "response_urls": [],
+    }
+
+
+def home_opened_event(*, user: str = USER_ID, tab: str = "home") -> dict[str, Any]:
+    """An ``app_home_opened`` event: ``user`` opened the app's Home (or Messages) tab."""
+    return {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": "D0DIRECT",
+        "tab": tab,
+        "event_ts": "1700000500.000500",
     }
 
 

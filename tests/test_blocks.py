@@ -155,6 +155,20 @@ def _preformatted_text(message: SlackMessage, index: int = 0) -> str:
     return str(texts[index])
 
 
+def _all_preformatted(message: SlackMessage) -> list[str]:
+    return [
+        element["elements"][0]["text"]
+        for block in message.blocks
+        if block["type"] == "rich_text"
+        for element in block["elements"]
+    ]
+
+
+def _details(command: str, text: str) -> SlackMessage:
+    """The Details button's answer: the full working of ``command text`` over the pinned catalog."""
+    return render_reply(reply(command, text), command_text=text, detail=True)
+
+
 def _share_buttons(message: SlackMessage) -> list[dict[str, Any]]:
     return [
         element
@@ -191,28 +205,47 @@ def test_blocks_and_textrender_import_no_slack_or_aiohttp() -> None:
 # --- traincost ---------------------------------------------------------------------------------
 
 
-def test_traincost_shows_the_key_figures_in_fields() -> None:
+def test_traincost_answer_is_its_first_line_then_the_working_on_request() -> None:
     message = GOLDEN_CASES["traincost_405b_15t_a100"]()
-    assert message.blocks[0]["text"]["text"] == "Training cost: 405B params × 15T tokens on NVIDIA A100 SXM4 80GB"
+    # 6 × 405e9 × 15e12 = 3.645e25 FLOPs; / (312e12 × 0.4) / 3600 = 8.11e7 GPU-hours; × $1.80 = $146M;
+    # 8.11e7 h / (30 × 24 h) = 112,680 GPUs, rounded up to whole 8-GPU nodes
+    headline = "405B params × 15T tokens on NVIDIA A100 SXM4 80GB — $146M · 81.1M GPU-hours · 30 days on 112,688 GPUs"
+    assert message.text == headline
+    summary = message.blocks[0]["text"]["text"].splitlines()
+    assert summary == [
+        f"*{headline}*",
+        "3.65e25 FLOP = 6 × 405B params × 15T tokens",
+        "312 TFLOP/s bf16 peak × 40% MFU = 124.8 TFLOP/s per GPU",
+    ]
+    assert [b["type"] for b in message.blocks] == ["section", "context", "actions"]
+    assert message.blocks[1]["elements"][0]["text"].startswith("$1.80/GPU-h · cluster sized to the default deadline")
+    buttons = [(e["text"]["text"], e["action_id"]) for e in message.blocks[2]["elements"]]
+    assert buttons == [("Details", "napkin_details"), ("Share in channel", SHARE_ACTION_ID)]
+    assert json.dumps(message.text).count("NVIDIA A100") == 1  # the GPU's full name once
+
+
+def test_traincost_details_show_the_key_figures_in_fields() -> None:
+    message = _details("traincost", "405B 15T a100")
     fields = " ".join(f["text"] for f in message.blocks[1]["fields"])
-    # 6 × 405e9 × 15e12 = 3.645e25 FLOPs; / (312e12 × 0.4) / 3600 = 8.11e7 GPU-hours; × $1.80 = $146M
-    for figure in ("3.65e25 FLOP", "81.1M", "$146M", "$1.80/GPU-h", "312 TFLOP/s", "40% MFU", "30 days"):
+    for figure in ("81.1M", "$146M", "$1.80/GPU-h", "30 days on 112,688 GPUs", "38.9 GWh", "15.6k t CO₂e"):
         assert figure in fields
     assert "Lambda 8x A100 80GB SXM4 1.79 per GPU" in fields  # the pinned catalog's price source
+    assert message.text == GOLDEN_CASES["traincost_405b_15t_a100"]().text  # the same answer, in full
+    assert not any(b["type"] == "actions" for b in message.blocks)
 
 
 def test_traincost_comparison_is_cheapest_first_with_proportional_bars() -> None:
-    table = _preformatted_text(GOLDEN_CASES["traincost_405b_15t_a100"]())
+    table = _preformatted_text(_details("traincost", "405B 15T a100"))
     rows = [line for line in table.splitlines() if "$" in line]
     assert len(rows) == 8
     costs = [_cost(row[2:].split()[0]) for row in rows]
     assert costs == sorted(costs)
     assert min(costs) > 0
     widest = max(_bar_eighths(row) for row in rows)
-    assert widest == 20 * 8  # the dearest row shown fills the bar
+    assert widest == 12 * 8  # the dearest row shown fills the 12-cell bar
     for row, cost in zip(rows, costs, strict=True):
         # bar length ∝ cost, to the nearest eighth of a cell (the dearest shown is A100's)
-        assert _bar_eighths(row) == pytest.approx(cost / max(costs) * 160, abs=0.5)
+        assert _bar_eighths(row) == pytest.approx(cost / max(costs) * 96, abs=0.5)
     assert rows[-1].startswith("▸ a100-80gb-sxm")
     answer = reply("traincost", "405B 15T a100")
     assert isinstance(answer.result, TrainCostResult)
@@ -236,7 +269,7 @@ def _bar_eighths(line: str) -> int:
 
 def test_traincost_comparison_keeps_the_chosen_gpu_when_it_is_not_among_the_cheapest() -> None:
     answer = reply("traincost", "405B 15T v100-32gb")
-    table = _preformatted_text(render_reply(answer, command_text="405B 15T v100-32gb"))
+    table = _preformatted_text(render_reply(answer, command_text="405B 15T v100-32gb", detail=True))
     rows = [line for line in table.splitlines() if "$" in line or "no price" in line]
     assert len(rows) == 8
     assert rows[-1].startswith("▸ v100-32gb")
@@ -249,18 +282,22 @@ def test_traincost_comparison_keeps_the_chosen_gpu_when_it_is_not_among_the_chea
 
 def test_traincost_without_price_says_how_to_give_one() -> None:
     message = OTHER_CASES["traincost shared by flag"]()
-    fields = " ".join(f["text"] for f in message.blocks[1]["fields"])
-    assert "no catalog price" in fields
-    assert "price=" in fields
-    assert "12.9B active params" in fields  # MoE: FLOPs use the active parameters
-    assert "tokens assumed: 20 per param" in fields
-    assert "$" not in message.text.split(":", 1)[1].split("GPU-hours")[0]
+    assert "cost unknown (no price)" in message.text
+    assert "$" not in message.text
+    summary = message.blocks[0]["text"]["text"]
+    assert "12.9B active params" in summary  # MoE: FLOPs use the active parameters
+    assert "tokens assumed: 20 per param" in summary
+    assert "no catalog price: add `price=`" in message.blocks[1]["elements"][0]["text"]
+    details = render_reply(reply(*NO_PRICE), command_text=NO_PRICE[1], detail=True)
+    fields = " ".join(f["text"] for f in details.blocks[1]["fields"])
+    assert "unknown: no catalog price" in fields
+    assert "price=2.5" in fields
 
 
 def test_traincost_lists_formula_and_every_assumption_in_context() -> None:
     answer = reply("traincost", "405B 15T a100")
     assert isinstance(answer.result, TrainCostResult)
-    message = render_reply(answer, command_text="405B 15T a100")
+    message = render_reply(answer, command_text="405B 15T a100", detail=True)
     context = "\n".join(e["text"] for b in message.blocks if b["type"] == "context" for e in b["elements"])
     assert escape_mrkdwn(answer.result.formula) in context
     for assumption in answer.result.assumptions:
@@ -270,20 +307,55 @@ def test_traincost_lists_formula_and_every_assumption_in_context() -> None:
 # --- fits --------------------------------------------------------------------------------------
 
 
-def test_fits_has_a_field_per_scenario_with_verdict() -> None:
+def test_fits_answer_is_one_line_per_scenario_under_the_headline() -> None:
     result = reply(*CASES["fits_llama_3_1_70b_h100"].command_and_text).result
     assert isinstance(result, FitsResult)
-    fields = [f["text"] for f in GOLDEN_CASES["fits_llama_3_1_70b_h100"]().blocks[2]["fields"]]
-    assert len(fields) == len(result.scenarios) == 6
-    assert fields[0].startswith("*Inference · bf16*\n:large_yellow_circle: 79.2 GB per GPU × 2 GPUs")
-    assert fields[2].startswith("*Inference · int4*\n:white_check_mark: 45.1 GB per GPU on 1 GPU")
-    for field, scenario in zip(fields, result.scenarios, strict=True):
-        assert escape_mrkdwn(scenario.verdict_text) in field
+    message = GOLDEN_CASES["fits_llama_3_1_70b_h100"]()
+    headline, *lines = message.blocks[0]["text"]["text"].splitlines()
+    # 2 × $2.99 (pinned H100 price) = $5.98/h; 16 × $2.99 = $47.84 ≈ $48/h
+    assert message.text == (
+        "llama-3.1-70b on NVIDIA H100 SXM5 80GB — serve 🟡 2 GPUs ≈ $5.98/h · full fine-tune 🟡 16 GPUs ≈ $48/h · "
+        "LoRA 🟡 2 GPUs ≈ $5.98/h · QLoRA ✅ 1"
+    )
+    long = render_reply(reply("fits", "405B rtx-4090"), command_text="405B rtx-4090").text
+    assert long.startswith("405B on NVIDIA GeForce RTX 4090 24GB — serve 🟡 40 GPUs ≈ $24/h · full fine-tune 🟡 336 ≈ ")
+    assert len(long) <= 150  # later counts drop their unit rather than the line losing a scenario
+    assert "QLoRA" in long
+    assert headline == f"*{message.text}*"
+    assert len(lines) == len(result.scenarios) == 6
+    assert lines[0] == ":large_yellow_circle: *Inference bf16*: 2 GPUs (1 more than one GPU), 79.2 GB per GPU ≈ $5.98/h"
+    assert lines[1].startswith(":large_yellow_circle: *Inference fp8*: 1 GPU, 82.7 GB per GPU (98% of usable: tight)")
+    assert lines[2] == ":white_check_mark: *Inference int4*: 1 GPU, 45.1 GB per GPU ≈ $2.99/h"
+    assert [b["type"] for b in message.blocks] == ["section", "context", "actions"]
+    buttons = [e["text"]["text"] for e in message.blocks[2]["elements"]]
+    assert buttons == ["Details", "Cost to train / fine-tune this", "Share in channel"]
+    details = render_reply(Reply("fits", result), command_text="llama-3.1-70b h100", detail=True)
+    context = " ".join(e["text"] for b in details.blocks if b["type"] == "context" for e in b["elements"])
+    for scenario in result.scenarios:
+        assert escape_mrkdwn(scenario.verdict_text) in context
+
+
+def test_fits_cost_button_asks_traincost_for_the_model_gpu_and_full_training_gpus() -> None:
+    message = GOLDEN_CASES["fits_llama_3_1_70b_h100"]()
+    [cost] = [
+        e for b in message.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "napkin_cost"
+    ]
+    assert parse_share_value(cost["value"]) == ("traincost", "llama-3.1-70b h100-sxm gpus=16")
+    bare = render_reply(reply("fits", "20B a100 inference"), command_text="20B a100 inference")
+    [cost] = [
+        e for b in bare.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "napkin_cost"
+    ]
+    assert parse_share_value(cost["value"]) == ("traincost", "20B a100-80gb-sxm")  # no training scenario asked
+
+
+def _bars(message: SlackMessage) -> list[str]:
+    block = next(text for text in _all_preformatted(message) if "▼ usable" in text)
+    return block.splitlines()
 
 
 def test_fits_bars_share_one_scale_and_mark_usable_memory_in_one_column() -> None:
     for name in ("fits_20b_h100", "fits_llama_3_1_70b_h100"):
-        lines = _preformatted_text(GOLDEN_CASES[name]()).splitlines()
+        lines = _bars(_details(*CASES[name].command_and_text))
         axis = next(line for line in lines if "▼ usable 84.5 GB" in line)  # H100: 85.5 GB visible − 1 GB context
         bars = [line for line in lines if "│" in line and "usable" not in line]
         assert bars
@@ -293,7 +365,7 @@ def test_fits_bars_share_one_scale_and_mark_usable_memory_in_one_column() -> Non
 def test_fits_bar_lengths_follow_per_gpu_memory() -> None:
     answer = reply("fits", "20B h100")
     assert isinstance(answer.result, FitsResult)
-    lines = _preformatted_text(render_reply(answer, command_text="20B")).splitlines()
+    lines = _bars(render_reply(answer, command_text="20B", detail=True))
     # a scenario is drawn at its fewest-GPU plan when it has one
     shown = [s.plan.per_gpu_bytes if s.plan else s.per_gpu_bytes for s in answer.result.scenarios]
     scale = max(answer.result.usable_gpu_memory_bytes, *shown)
@@ -305,33 +377,59 @@ def test_fits_bar_lengths_follow_per_gpu_memory() -> None:
 
 def test_fits_does_not_fit_draws_past_the_capacity_marker() -> None:
     message = OTHER_CASES["fits does not fit"]()
-    assert ":x:" in message.blocks[2]["fields"][0]["text"]
-    bar_line = next(line for line in _preformatted_text(message).splitlines() if line.endswith("156.4 GB"))
+    assert message.blocks[0]["text"]["text"].splitlines()[1].startswith(":x: *Full training bf16*: ")
+    assert "full fine-tune ❌" in message.text
+    bar_line = next(line for line in _bars(_details(*DOES_NOT_FIT)) if line.endswith("156.4 GB"))
     assert bar_line.index("█") < bar_line.index("│") < bar_line.rindex("▒")  # the bar runs past the marker
 
 
-def test_fits_with_many_scenarios_keeps_ten_fields_and_every_table_row() -> None:
+def test_fits_with_many_scenarios_keeps_ten_lines_and_every_table_column() -> None:
     answer = reply("fits", "20B h100")
     assert isinstance(answer.result, FitsResult)
     many = answer.result.model_copy(update={"scenarios": answer.result.scenarios * 3})
     message = render_reply(Reply("fits", many), command_text="20B")
     assert slack_limit_violations(message) == []
-    assert len(message.blocks[2]["fields"]) == 10
-    table = _preformatted_text(message)
-    assert table.count("QLoRA nf4") == 2 * 3  # one table row and one bar per scenario
+    assert len(message.blocks[0]["text"]["text"].splitlines()) == 1 + 10  # the headline, then ten scenarios
+    details = render_reply(Reply("fits", many), command_text="20B", detail=True)
+    assert slack_limit_violations(details) == []
+    table = "\n".join(_all_preformatted(details))
+    header_cells = [line.split() for line in table.splitlines() if line.startswith("GB/GPU")]
+    assert sum(len(cells) - 1 for cells in header_cells) == 18  # one column per scenario, five to a table
+    assert table.count("QLoRA nf4 ") == 3  # one bar per scenario
 
 
 # --- listings, help, errors --------------------------------------------------------------------
 
 
 def test_gpu_listing_marks_the_default_by_alias_and_shows_fp16_for_chips_without_bf16() -> None:
-    table = _preformatted_text(GOLDEN_CASES["gpus"]())
+    details = _details("gpus", "")
+    table = _preformatted_text(details)
     rows = {line.split()[1] if line.startswith("*") else line.split()[0]: line for line in table.splitlines()}
     assert rows["h100-sxm"].startswith("* h100-sxm")
     assert rows["a100-80gb-sxm"].startswith("  a100-80gb-sxm")
     assert "65 fp16" in rows["t4"]
     assert "$2.99" in rows["h100-sxm"]
-    assert "no public price" in rows["v100-pcie"]
+    assert rows["v100-pcie"].endswith("–")
+    context = " ".join(e["text"] for b in details.blocks if b["type"] == "context" for e in b["elements"])
+    v100 = catalog().accelerators["v100-pcie"]
+    assert f"• v100-pcie: {v100.name}, {v100.memory_label}; no public price" in context
+    assert len(rows) - 2 == len(catalog().accelerators)  # every row in the details (header and key aside)
+
+
+def test_gpu_listing_pages_fifteen_rows_with_a_button_for_the_next() -> None:
+    total = len(catalog().accelerators)
+    pages = -(-total // 15)
+    message = GOLDEN_CASES["gpus"]()
+    assert message.text == f"{total} accelerators · default h100-sxm · page 1 of {pages}"
+    rows = [line for line in _preformatted_text(message).splitlines()[1:] if not line.startswith("* default")]
+    assert len(rows) == 15
+    [page] = [
+        e for b in message.blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "napkin_page"
+    ]
+    assert (page["text"]["text"], parse_share_value(page["value"])) == ("Page 2", ("gpus", "page=2"))
+    last = render_reply(reply("gpus", f"page={pages}"), command_text=f"page={pages}")
+    assert last.text.endswith(f"page {pages} of {pages}")
+    assert "napkin_page" not in json.dumps(last.blocks)  # the last page has no next
 
 
 def test_model_listing_uses_official_counts() -> None:
@@ -340,19 +438,30 @@ def test_model_listing_uses_official_counts() -> None:
     assert re.search(r"mixtral-8x7b\s+46\.7B\s+12\.9B\s+32\s+32k", table)
 
 
-def test_help_is_shown_verbatim_without_share_button() -> None:
+def test_help_is_shown_under_a_title_without_buttons() -> None:
     answer = reply("help", "traincost")
     assert isinstance(answer.result, HelpTopic)
     message = render_reply(answer, command_text="help")
-    assert _preformatted_text(message) == answer.result.text
-    assert _share_buttons(message) == []
+    title = "napkin help: traincost — compute, GPU-hours, wall-clock, cost and energy of a training run"
+    assert (message.text, message.blocks[0]["text"]["text"]) == (title, f"*{title}*")
+    shown = _preformatted_text(message)
+    assert shown.split() == answer.result.text.split()  # every word, the long usage line wrapped to 60 columns
+    assert max(len(line) for line in shown.splitlines()) <= 60
+    assert not any(b["type"] == "actions" for b in message.blocks)
+    overview = reply("help", "")
+    assert isinstance(overview.result, HelpTopic)
+    first, *rest = overview.result.text.splitlines()
+    message = render_reply(overview, command_text="")
+    assert message.text == first
+    assert _preformatted_text(message) == "\n".join(rest)  # written to fit: shown verbatim
 
 
 def test_error_shows_message_suggestion_and_usage() -> None:
     message = GOLDEN_CASES["error_unknown_gpu"]()
     assert message.blocks[0]["text"]["text"] == ":warning: didn't recognise `h10O`\nDid you mean `h100`?"
     # a short example, not the whole usage line (issue #10): every option is one `help traincost` away
-    assert _preformatted_text(message) == "Usage: traincost 13B 1T h100 gpus=256   (all options: help traincost)"
+    # wrapped to the 60-column phone width
+    assert _preformatted_text(message) == "Usage: traincost 13B 1T h100 gpus=256\n    (all options: help traincost)"
     assert message.text.startswith(":warning: didn't recognise")
 
 
@@ -388,15 +497,17 @@ def test_share_button_is_dropped_when_its_value_would_pass_2000_chars() -> None:
     assert share_value("traincost", "é" * 3000) is None
 
 
-def test_render_shared_drops_the_button_and_says_who_asked() -> None:
-    original = GOLDEN_CASES["traincost_405b_15t_a100"]()
-    shared = render_shared(original, user_id=USER, command_text="/traincost 405B 15T a100")
+def test_render_shared_drops_the_share_button_keeps_the_others_and_says_who_asked() -> None:
+    original = GOLDEN_CASES["fits_20b_h100"]()
+    shared = render_shared(original, user_id=USER, command_text="/fits 20B h100")
     assert _share_buttons(shared) == []
-    assert shared.blocks[:-1] == [b for b in original.blocks if b["type"] != "actions"]
-    assert shared.blocks[-1] == {
+    *body, asked, actions = shared.blocks
+    assert body == [b for b in original.blocks if b["type"] != "actions"]  # the same compact answer
+    assert asked == {
         "type": "context",
-        "elements": [{"type": "mrkdwn", "text": f"Asked by <@{USER}>: `/traincost 405B 15T a100`"}],
+        "elements": [{"type": "mrkdwn", "text": f"Asked by <@{USER}>: `/fits 20B h100`"}],
     }
+    assert [e["action_id"] for e in actions["elements"]] == ["napkin_details", "napkin_cost"]  # for anyone
     assert shared.text == original.text
 
 
@@ -493,10 +604,13 @@ def test_oversized_traincost_is_clipped_to_slack_limits() -> None:
     )
     message = render_reply(Reply("traincost", huge), command_text="405B 15T a100")
     assert slack_limit_violations(message) == []
-    assert len(message.blocks) == 50
-    assert message.blocks[-2]["elements"][0]["text"].endswith("more blocks not shown")
+    assert len(message.text) == 150  # the headline, clipped to a notification
     assert len(_share_buttons(message)) == 1
-    assert "… 292 more (see gpus)" in _preformatted_text(message)
+    details = render_reply(Reply("traincost", huge), command_text="405B 15T a100", detail=True)
+    assert slack_limit_violations(details) == []
+    assert len(details.blocks) == 50
+    assert details.blocks[-1]["elements"][0]["text"].endswith("more blocks not shown")
+    assert "… 292 more (see gpus)" in _preformatted_text(details)
 
 
 def test_oversized_listing_help_and_error_are_clipped() -> None:
@@ -504,14 +618,17 @@ def test_oversized_listing_help_and_error_are_clipped() -> None:
     assert isinstance(listing, GpuListing)
     gpus = tuple(a.model_copy(update={"key": f"gpu-{i}"}) for i in range(120) for a in listing.accelerators[:1])
     big_listing = render_reply(Reply("gpus", GpuListing(gpus, "gpu-0")), command_text="")
+    all_rows = render_reply(Reply("gpus", GpuListing(gpus, "gpu-0")), command_text="", detail=True)
     big_help = render_reply(Reply("help", HelpTopic(None, "line of help text\n" * 500)), command_text="")
     big_error = render_error(UsageError("<" * 10_000, "u" * 10_000, "s" * 5000))
-    for message in (big_listing, big_help, big_error):
+    for message in (big_listing, all_rows, big_help, big_error):
         assert slack_limit_violations(message) == []
-    assert re.search(r"… \d+ more", _preformatted_text(big_listing))
-    assert re.search(r"… \d+ more lines$", _preformatted_text(big_help))
+    assert big_listing.text.endswith("page 1 of 8")  # 120 rows, 15 a page
+    assert all(f"gpu-{i} " in "\n".join(_all_preformatted(all_rows)) for i in range(120))
+    assert "\n".join(_all_preformatted(big_help)).count("line of help text") == 499  # the first is the headline
     assert big_error.blocks[0]["text"]["text"].endswith("…")
     assert "&l…" not in big_error.blocks[0]["text"]["text"]  # never cut inside an entity
+    assert all(len(line) <= 60 for text in _all_preformatted(big_error) for line in text.splitlines())
 
 
 def test_comparison_rows_without_price_sort_after_priced_rows() -> None:
@@ -529,7 +646,7 @@ def test_comparison_rows_without_price_sort_after_priced_rows() -> None:
         price_source=None,
     )
     result = answer.result.model_copy(update={"comparison": [unpriced, *answer.result.comparison[:3]]})
-    table = _preformatted_text(render_reply(Reply("traincost", result), command_text="x"))
+    table = _preformatted_text(render_reply(Reply("traincost", result), command_text="x", detail=True))
     lines = [line for line in table.splitlines() if line[:1] in {" ", "▸"} and "GPU-hours" not in line]
     assert "zz-cheap-hours" in lines[-1]
     assert "no price" in lines[-1]
@@ -543,7 +660,7 @@ def test_comparison_leaves_out_unsuitable_rows_and_names_why() -> None:
     assert rows[0].unsuitable is None
     marked = rows[0].model_copy(update={"unsuitable": "made-up reason (x, 9 GPUs)"})
     result = answer.result.model_copy(update={"comparison": [marked, *rows[1:]]})
-    lines = _preformatted_text(render_reply(Reply("traincost", result), command_text="x")).splitlines()
+    lines = _preformatted_text(render_reply(Reply("traincost", result), command_text="x", detail=True)).splitlines()
     left_out = [line for line in lines if line.startswith("Left out")]
     assert all(marked.gpu not in line for line in lines if line not in left_out)
     assert f"Left out (made-up reason): {marked.gpu}" in left_out

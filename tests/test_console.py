@@ -79,6 +79,11 @@ async def test_errors_help_comments_and_quit() -> None:
     )
 
 
+async def test_a_bare_command_answers_its_usage_in_a_terminal() -> None:
+    out = await run_lines("/fits", "/napkin traincost")  # Slack would open the form: a terminal cannot show it
+    assert out == as_text(expected_error("fits", "")) + as_text(expected_error("traincost", ""))
+
+
 async def test_share_keyword_answers_in_channel_like_slack() -> None:
     out = await run_lines("/fits 20B share")
     assert out == as_text(expected_message("fits", "20B share", user_id=CONSOLE_USER))

@@ -66,7 +66,11 @@ OPTIONAL_FIELDS = (
     "enterprise_name",
     "is_enterprise_install",
 )
-COMMAND = st.one_of(st.sampled_from(["/traincost", "/fits", "/gpus", "/napkin"]), st.text(_chars, max_size=20))
+COMMAND = st.one_of(
+    st.sampled_from(["/traincost", "/fits", "/servecost", "/gpus", "/napkin"]), st.text(_chars, max_size=20)
+)
+FORM_SLASH_COMMANDS = frozenset({"/traincost", "/fits", "/servecost"})  # alone, each opens the estimate form
+BUTTONS = st.sampled_from(["share_in_channel", "napkin_details", "napkin_cost", "napkin_page"])
 
 
 class ThreadedNapkin:
@@ -170,16 +174,26 @@ def test_any_slash_command_gets_200_and_a_safe_answer(
     form = slash_form(command, text, response_url=response_url, user_id=user_id, **fields)
     status, body = served.post(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
     assert status == 200
+    if command in FORM_SLASH_COMMANDS and not text.strip() and form["trigger_id"]:
+        assert body == ""  # an empty acknowledgement: the form opens with the command's trigger id
+        served.call(
+            served.standin.wait_for(
+                lambda: any(c.body.get("trigger_id") == form["trigger_id"] for c in served.standin.calls("views.open"))
+            )
+        )
+        return
     answer = json.loads(body)
     assert answer["response_type"] in {"ephemeral", "in_channel"}
     assert_safe(answer, user_id)
 
 
 @FEWER
-@given(value=st.one_of(TEXT, st.builds(lambda c, t: json.dumps({"c": c, "t": t}), FIELD, TEXT)))
-def test_any_share_click_gets_200_and_a_safe_message(served: ThreadedNapkin, value: str) -> None:
-    hook = f"hooks/fuzz/{abs(hash(value))}"
-    payload = block_actions_body(value, response_url=served.standin.base_url + hook, user_id="U0CLICKER")
+@given(value=st.one_of(TEXT, st.builds(lambda c, t: json.dumps({"c": c, "t": t}), FIELD, TEXT)), button=BUTTONS)
+def test_any_button_click_gets_200_and_a_safe_message(served: ThreadedNapkin, value: str, button: str) -> None:
+    hook = f"hooks/fuzz/{button}/{abs(hash(value))}"
+    payload = block_actions_body(
+        value, response_url=served.standin.base_url + hook, user_id="U0CLICKER", action_id=button, trigger_id=None
+    )
     status, _ = served.post(
         urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
     )

@@ -92,7 +92,8 @@ async def test_share_keyword_posts_in_the_channel_at_once(napkin: NapkinHttp) ->
         assert status == 200
         assert answer["response_type"] == "in_channel"
         assert answer["blocks"] == expected_message("fits", f"20B h100 {word}").blocks
-        assert not any(b["type"] == "actions" for b in answer["blocks"])  # nothing left to share
+        buttons = [e["action_id"] for b in answer["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        assert buttons == ["napkin_details", "napkin_cost"]  # nothing left to share; the details for anyone
         assert f"<@{USER_ID}>" in json.dumps(answer["blocks"])  # attributed to the asker
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import urllib.parse
 from typing import Any
@@ -81,12 +82,59 @@ def test_scopes_events_and_settings_cover_the_features(manifest: dict[str, Any])
         "im:history",
     ]
     settings = manifest["settings"]
-    assert sorted(settings["event_subscriptions"]["bot_events"]) == ["app_mention", "message.im"]
-    assert settings["interactivity"]["is_enabled"] is True  # the share button
+    # app_home_opened: the Home tab is published when opened (views.publish and views.open need no scope;
+    # views.publish answers `not_enabled` unless the home tab is on: docs.slack.dev, methods/views.publish).
+    assert sorted(settings["event_subscriptions"]["bot_events"]) == ["app_home_opened", "app_mention", "message.im"]
+    assert settings["interactivity"]["is_enabled"] is True  # the buttons and the estimate form
     assert settings["socket_mode_enabled"] is True
     assert settings["token_rotation_enabled"] is False
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True  # the App Home tab
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True  # DMs
     assert manifest["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+
+
+async def test_every_event_and_interaction_the_manifest_enables_has_a_listener(
+    manifest: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each bot event, button and the form's submission reaches a listener: none is an "unhandled request"."""
+    from bot.render.blocks import ANSWER_ACTION_IDS, SHARE_ACTION_ID
+    from bot.render.forms import FORM_CALLBACK_ID
+
+    caplog.set_level(logging.WARNING, logger="napkin.app")
+    settings = load_settings({"SLACK_SIGNING_SECRET": SIGNING_SECRET})
+    app = build_app(settings, authorize=fake_authorize)
+    samples = {
+        "app_home_opened": {"type": "app_home_opened", "user": "U1", "tab": "messages"},
+        "app_mention": {"type": "app_mention", "user": "U1", "text": "<@UBOT> help", "ts": "1.1", "channel": "D1"},
+        "message.im": {"type": "message", "channel_type": "im", "user": "U1", "text": "hi", "ts": "1.2", "bot_id": "B"},
+    }  # each one napkin leaves unanswered (the Messages tab, a mention in a DM, a bot's DM): no Web API call
+    assert set(samples) == set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    requests: list[tuple[str, str, str]] = []
+    for n, event in enumerate(samples.values()):
+        envelope = {"type": "event_callback", "team_id": "T1", "event": event, "event_id": f"Ev{n}"}
+        requests.append((event["type"], json.dumps(envelope), "application/json"))
+    for action_id in (SHARE_ACTION_ID, *ANSWER_ACTION_IDS):
+        click = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
+                 "actions": [{"action_id": action_id, "type": "button", "value": "{}"}]}  # fmt: skip
+        requests.append((action_id, urllib.parse.urlencode({"payload": json.dumps(click)}), FORM))
+    view = {"type": "modal", "callback_id": FORM_CALLBACK_ID, "private_metadata": "", "state": {"values": {}}}
+    submission = {"type": "view_submission", "team": {"id": "T1"}, "user": {"id": "U1"}, "view": view}
+    requests.append((FORM_CALLBACK_ID, urllib.parse.urlencode({"payload": json.dumps(submission)}), FORM))
+    for name, body, content_type in requests:
+        assert await _status(app, body, content_type) == 200, name
+        assert "unhandled request" not in caplog.messages, name
+    control = {"type": "block_actions", "team": {"id": "T1"}, "user": {"id": "U1"},
+               "actions": [{"action_id": "not_napkins", "type": "button", "value": "{}"}]}  # fmt: skip
+    assert await _status(app, urllib.parse.urlencode({"payload": json.dumps(control)}), FORM) == 200
+    assert caplog.messages.count("unhandled request") == 1  # the control: a button napkin never drew
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+async def _status(app: AsyncApp, body: str, content_type: str) -> int:
+    headers: dict[str, Any] = {"content-type": content_type, **signed_headers(body)}
+    return (await app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))).status
 
 
 def test_the_http_variant_points_every_url_at_slack_events(manifest: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""@napkin mentions and DMs over real HTTP: answered in the thread, once, across retries and replicas."""
+"""@napkin mentions and DMs over real HTTP: mentions in their thread, DMs inline, once, across retries and replicas."""
 
 from __future__ import annotations
 
@@ -120,10 +120,19 @@ async def test_a_dm_is_answered_and_bot_messages_are_ignored(napkin: NapkinHttp,
     assert await napkin.event(event_envelope(mention_event("fits 20B", channel="D0DIRECT"))) == 200
     assert await napkin.event(event_envelope(dm_event("fits 20B", ts="1700000600.000600"))) == 200
     (post,) = await standin.wait_calls("chat.postMessage")
-    assert (post.body["channel"], post.body["thread_ts"]) == ("D0DIRECT", "1700000600.000600")
+    assert post.body["channel"] == "D0DIRECT"
+    assert "thread_ts" not in post.body  # a DM is answered inline, as a person would (issue #10)
     assert post.body["blocks"] == expected_message("fits", "20B", shareable=False).blocks
     await standin.settle()
     assert len(standin.calls("chat.postMessage")) == 1
+
+
+async def test_a_dm_asked_inside_a_thread_is_answered_in_that_thread(napkin: NapkinHttp, standin: SlackStandIn) -> None:
+    event = dm_event("gpus amd", ts="1700000700.000700", thread_ts="1700000650.000650")
+    assert await napkin.event(event_envelope(event)) == 200
+    (post,) = await standin.wait_calls("chat.postMessage")
+    assert (post.body["channel"], post.body["thread_ts"]) == ("D0DIRECT", "1700000650.000650")
+    assert post.body["blocks"] == expected_message("gpus", "amd", shareable=False).blocks
 
 
 # --- reply once ------------------------------------------------------------------------------------

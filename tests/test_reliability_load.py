@@ -114,9 +114,9 @@ def expected_answer(request: Request) -> dict[str, Any]:
 
 
 def check_training_figures(request: Request, answer: dict[str, Any]) -> None:
-    """C = 6·N·D and the cluster size, read back from the answer's fallback text."""
+    """C = 6·N·D (the compact answer's second line) and the cluster size (its first line, the notification)."""
     assert request.flops is not None
-    flop = _FLOP.search(answer["text"])
+    flop = _FLOP.search(answer["blocks"][0]["text"]["text"])
     gpus = _ON_GPUS.search(answer["text"])
     assert flop is not None, answer["text"]
     assert gpus is not None, answer["text"]

@@ -71,11 +71,11 @@ def test_bad_input_is_one_line(text: str, message: str) -> None:
 def test_cli_text_has_the_headline_first(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["servecost", "llama-3.3-70b", "2xh100", "fp8", "in=1000", "out=1000"]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
-    assert lines[0].startswith("Serving cost: llama-3.3-70b on 2× NVIDIA H100")
-    assert "per user alone" in lines[2]
-    assert "total at" in lines[2]
-    assert "/M output tokens" in lines[2]
-    assert any(line.startswith("Formula:") for line in lines)
+    assert lines[0].startswith("llama-3.3-70b fp8 on 2× NVIDIA H100 SXM5 80GB — ")
+    for part in (" tok/s per user · ", " tok/s at ", " users · $", "/M output"):
+        assert part in lines[0]
+    assert lines[1].startswith("Alone: ")
+    assert any(line.startswith("Formula:") for line in lines)  # the CLI prints the details too
 
 
 def test_cli_json_follows_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,17 +98,26 @@ def test_cli_bad_input_is_a_usage_line(capsys: pytest.CaptureFixture[str]) -> No
 def test_block_kit_headline_and_limits() -> None:
     reply = execute("servecost", "llama-3.3-70b 2xh100 fp8", catalog=CATALOG, defaults=Defaults())
     message = render_reply(reply, command_text="llama-3.3-70b 2xh100 fp8")
-    assert message.blocks[0]["type"] == "header"
-    headline = message.blocks[1]["text"]["text"]
-    assert "per user alone" in headline
-    assert "tok/s total" in headline
-    assert "/M output tokens" in headline
-    assert len(message.blocks) <= 50
-    assert message.blocks[-1]["type"] == "actions"  # the share button
+    headline = message.blocks[0]["text"]["text"].splitlines()[0]
+    assert headline == f"*{message.text}*"  # the answer's first line is the notification
+    assert len(message.text) <= 150
+    for part in (" tok/s per user · ", " tok/s at ", "/M output"):
+        assert part in message.text
+    assert [b["type"] for b in message.blocks] == ["section", "context", "actions"]  # compact: details on request
+    buttons = [element["action_id"] for element in message.blocks[-1]["elements"]]
+    assert buttons == ["napkin_details", "share_in_channel"]
+    detail = render_reply(reply, command_text="llama-3.3-70b 2xh100 fp8", detail=True)
+    assert len(detail.blocks) <= 50
+    assert any(b["type"] == "rich_text" for b in detail.blocks)  # the catalog comparison table
+    assert not any(b["type"] == "actions" for b in detail.blocks)
 
 
 def test_does_not_fit_renders_the_verdict() -> None:
     reply = execute("servecost", "llama-3.1-405b h100 gpus=2", catalog=CATALOG, defaults=Defaults())
     message = render_reply(reply, command_text="llama-3.1-405b h100 gpus=2")
-    assert "Does not fit on 2×" in message.blocks[1]["text"]["text"]
-    assert "fits needs" in message.blocks[1]["text"]["text"]
+    assert isinstance(reply.result, ServeCostResult)
+    assert reply.result.gpus_needed > 2
+    assert message.text.endswith(f"— ❌ does not fit: needs {reply.result.gpus_needed} GPUs")
+    body = message.blocks[0]["text"]["text"]
+    assert "Does not fit on 2×" in body
+    assert "fits needs" in body

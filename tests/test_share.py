@@ -50,7 +50,8 @@ async def test_a_click_posts_the_same_answer_in_the_channel_attributed_to_the_as
     assert shared.body["replace_original"] is False
     assert (shared.body["text"], shared.body["blocks"]) == (expected.text, expected.blocks)
     assert "<@U0CLICKER>" in json.dumps(shared.body["blocks"])
-    assert not any(b["type"] == "actions" for b in shared.body["blocks"])
+    buttons = [e["action_id"] for b in shared.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert buttons == (["napkin_details", "napkin_cost"] if command == "fits" else ["napkin_details"])
     assert delete.body["delete_original"] is True  # the ephemeral original cannot be shared twice
 
 

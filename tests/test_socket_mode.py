@@ -27,6 +27,7 @@ from tests.slack_standin import (
     event_envelope,
     mention_event,
     slash_form,
+    view_submission_body,
 )
 from tests.test_http_server import free_port
 
@@ -139,6 +140,20 @@ async def test_the_share_button_works_over_the_socket(socket_run: SocketRun, sta
     await standin.wait_ack("env-act-1")
     shared, _ = await standin.wait_calls("/hooks/actions/T0/9/share", 2)
     assert shared.body["response_type"] == "in_channel"
+
+
+async def test_the_form_opens_and_checks_its_fields_over_the_socket(
+    socket_run: SocketRun, standin: SlackStandIn
+) -> None:
+    slash = {"envelope_id": "env-form-1", "type": "slash_commands", "payload": slash_form("/fits", "")}
+    await standin.send_envelope({**slash, "accepts_response_payload": True})
+    assert "payload" not in await standin.wait_ack("env-form-1")  # an empty acknowledgement: the form answers
+    (opened,) = await standin.wait_calls("views.open")
+    view = opened.body["view"]
+    payload = view_submission_body(view, {"model": "20B", "gpu": "h100-sxm", "gpus": "two"})
+    await standin.send_envelope({"envelope_id": "env-form-2", "type": "interactive", "payload": payload})
+    ack = await standin.wait_ack("env-form-2")
+    assert ack["payload"] == {"response_action": "errors", "errors": {"gpus": "A whole number of GPUs, like 8."}}
 
 
 async def test_stopping_closes_the_socket_and_waits_for_replies(standin: SlackStandIn) -> None:

@@ -8,18 +8,20 @@ from typing import Any
 import pytest
 
 from bot.render.blocks import render_error, render_reply, render_shared
+from bot.render.home import home_view
 from bot.render.text import blocks_to_text, mrkdwn_to_text
-from estimator.commands import UsageError
-from tests.golden.cases import CASES, reply, slack_message, terminal_text
+from estimator.commands import UsageError, execute
+from estimator.defaults import Defaults
+from tests.golden.cases import CASES, catalog, details_message, reply, slack_message, terminal_text
 
 ANSI = re.compile(r"\x1b\[\d+m")
 
 # What a reader must find in what napkin prints for each golden case (pinned catalog, built-in defaults).
 KEY_FIGURES: dict[str, tuple[str, ...]] = {
     "traincost_405b_15t_a100": (
-        "Compute: 3.65e25 FLOP",  # 6 × 405e9 × 15e12 = 3.645e25 (Kaplan et al. 2020, C = 6·N·D)
+        "3.65e25 FLOP = 6 × 405B params × 15T tokens",  # 6 × 405e9 × 15e12 = 3.645e25 (Kaplan et al. 2020)
         "GPU-hours: 81.1M",  # 3.645e25 / (312e12 A100 bf16 dense × 0.40 MFU) / 3600 = 8.113e7
-        "× 40% MFU = 124.8 TFLOP/s",  # 312 × 0.40
+        "312 TFLOP/s bf16 peak × 40% MFU = 124.8 TFLOP/s per GPU",  # 312 × 0.40
         "Cost: $146M",  # 8.113e7 × $1.80 (pinned catalog price) = 1.46e8
         "at $1.80/GPU-h",
         "Wall-clock: 30 days on 112,688 GPUs",  # 8.113e7 h / 720 h = 112,680, up to whole 8-GPU nodes
@@ -31,20 +33,30 @@ KEY_FIGURES: dict[str, tuple[str, ...]] = {
     "fits_20b_h100": (
         "85.5 GB (79.6 GiB) visible per GPU, 84.5 GB usable",  # 85.5e9 B / 2**30 = 79.6 GiB; − 1 GB context
         "Weights: 20B params × 2 bytes (bf16) = 40.0 GB",
-        "Inference · bf16: ✅ 45.7 GB per GPU on 1 GPU",
-        "Full training · bf16: 🟡 75.1 GB per GPU × 5 GPUs",
+        "✅ Inference bf16: 1 GPU, 45.7 GB per GPU ≈ $2.99/h",  # 1 × $2.99 (pinned H100 price)
+        "🟡 Full training bf16: 5 GPUs (4 more than one GPU), 75.1 GB per GPU ≈ $15/h",  # 5 × $2.99 = $14.95
         "= 16 bytes/param",  # 2 + 2 + 12 for mixed-precision AdamW (ZeRO, arXiv 1910.02054 §3.1)
         "ZeRO-3 over 5 GPUs",
         "▼ usable 84.5 GB",
     ),
     "fits_llama_3_1_70b_h100": (
-        "Inference · bf16: 🟡 79.2 GB per GPU × 2 GPUs",
+        "🟡 Inference bf16: 2 GPUs (1 more than one GPU), 79.2 GB per GPU ≈ $5.98/h",  # 2 × $2.99
         "tensor parallel over 2 GPUs",
         "Weights: 70.6B params × 2 bytes (bf16) = 141.1 GB",  # 70,553,706,496 × 2 (HF safetensors count)
-        "Full training · bf16: 🟡 81.1 GB per GPU × 16 GPUs",
-        "QLoRA · nf4: ✅ 56.6 GB per GPU on 1 GPU",
+        "🟡 Full training bf16: 16 GPUs (15 more than one GPU), 81.1 GB per GPU",
+        "≈ $48/h",  # 16 × $2.99 = $47.84
+        "✅ QLoRA nf4: 1 GPU, 56.6 GB per GPU ≈ $2.99/h",
     ),
-    "gpus": ("* h100-sxm", "989", "$2.99", "65 fp16", "no public price", "Default: h100-sxm."),
+    "servecost_llama_3_3_70b_2xh100_fp8": (
+        # the serving model's own figures (calibrated in tests/test_serving_reference.py), as rendered
+        "llama-3.3-70b fp8 on 2× NVIDIA H100 SXM5 80GB — 53.3 tok/s per user",
+        "Cost: $0.44/M output, $0.15/M input at $2.99/GPU-h × 2 GPUs",  # pinned H100 price × 2 GPUs
+        "Single stream: 53.3 tok/s per user (ITL 18.8 ms)",  # 1 / 18.8 ms = 53.2 tok/s
+        "▸ h100-sxm",
+        "Formula: decode step = max(",
+    ),
+    "gpus": ("* h100-sxm", "989", "$2.99", "65 fp16", "no public price", "default h100-sxm"),
+    "gpus_80gb": ("5 of 34 accelerators match “80gb”", "* h100-sxm", "a100-80gb-pcie", "h800"),
     "models": ("llama-3.1-70b", "70.6B", "mixtral-8x7b", "46.7B", "12.9B", "128k", "32k"),
     "error_unknown_gpu": (
         "napkin: didn't recognise `h10O`. Did you mean `h100`?",
@@ -82,36 +94,35 @@ def test_printed_answer_has_its_key_figures(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(set(KEY_FIGURES) - {"error_unknown_gpu"}))
 def test_slack_answer_reads_as_plain_text_with_its_tables_verbatim(name: str) -> None:
-    blocks = _slack_blocks(name)
-    text = blocks_to_text(blocks, slack_message(name).text)
-    for table in _preformatted(blocks):
+    message = slack_message(name)
+    text = blocks_to_text(message.blocks, message.text)
+    for table in _preformatted(message.blocks):
         assert table in text  # monospace tables verbatim
-    assert "[Share in channel]" in text
-    assert text.replace("\n\n[Share in channel]", "") == terminal_text(name)  # the CLI prints the same answer
+    assert text.splitlines()[0] == mrkdwn_to_text(message.text)  # the first line is the notification
+    assert text.endswith("[Share in channel]")
+    details = details_message(name)
+    assert blocks_to_text(details.blocks, details.text) == terminal_text(name)  # the CLI prints the Details
 
 
-@pytest.mark.parametrize("name", sorted(KEY_FIGURES))
-def test_headers_are_underlined(name: str) -> None:
-    blocks = _slack_blocks(name)
+def test_headers_are_underlined() -> None:
+    blocks = home_view(catalog(), Defaults(), execute)["blocks"]
     lines = blocks_to_text(blocks).splitlines()
-    for block in blocks:
-        if block["type"] == "header":
-            title = block["text"]["text"]
-            assert lines[lines.index(title) + 1] == "=" * len(title)
+    headers = [block["text"]["text"] for block in blocks if block["type"] == "header"]
+    assert headers  # the App Home tab opens with one
+    for title in headers:
+        assert lines[lines.index(title) + 1] == "=" * len(title)
 
 
 @pytest.mark.parametrize("name", sorted(KEY_FIGURES))
 def test_color_adds_only_ansi_styling(name: str) -> None:
-    blocks = _slack_blocks(name)
-    colored = blocks_to_text(blocks, color=True)
-    if any(block["type"] == "header" for block in blocks):
-        assert "\x1b[1m" in colored
-    assert ANSI.sub("", colored) == blocks_to_text(blocks)
+    for message in (slack_message(name), details_message(name)):
+        colored = blocks_to_text(message.blocks, color=True)
+        assert ANSI.sub("", colored) == blocks_to_text(message.blocks)
 
 
-def test_context_is_dimmed_and_header_bold_with_color() -> None:
-    colored = blocks_to_text(_slack_blocks("traincost_405b_15t_a100"), color=True)
-    assert colored.startswith("\x1b[1mTraining cost:")
+def test_context_is_dimmed_and_the_answer_bold_with_color() -> None:
+    colored = blocks_to_text(details_message("traincost_405b_15t_a100").blocks, color=True)
+    assert colored.startswith("\x1b[1m405B params × 15T tokens on NVIDIA A100 SXM4 80GB — $146M")
     assert "\x1b[2m\x1b[1mFormula:\x1b[0m" in colored
 
 

@@ -72,12 +72,13 @@ def test_published_tokens_are_said_with_their_source_and_shown_in_the_header() -
     assert result.tokens_source is not None
     assert "2407.21783" in result.tokens_source
     assert any(line.startswith("15.6T training tokens, as published: ") for line in result.assumptions)
-    text = blocks_to_text(
-        render_reply(
-            execute("traincost", "llama-3.1-405b", catalog=CATALOG, defaults=DEFAULTS), command_text="llama-3.1-405b"
-        ).blocks
+    message = render_reply(
+        execute("traincost", "llama-3.1-405b", catalog=CATALOG, defaults=DEFAULTS), command_text="llama-3.1-405b"
     )
-    assert text.splitlines()[0] == "Training cost: llama-3.1-405b × 15.6T tokens on NVIDIA H100 SXM5 80GB"
+    lines = blocks_to_text(message.blocks).splitlines()
+    assert lines[0].startswith("llama-3.1-405b × 15.6T tokens on NVIDIA H100 SXM5 80GB — $")
+    assert lines[0] == message.text  # the first line is the notification
+    assert lines[1].endswith("× 15.6T tokens (published training tokens)")
 
 
 @pytest.mark.parametrize(
@@ -223,6 +224,6 @@ def test_no_unknown_figure_is_zero_in_json(model: str, gpu: str, extra: str) -> 
 
 def test_unknown_energy_reads_unknown_in_text() -> None:
     reply = execute("traincost", "7B 1T tpu-v5p", catalog=CATALOG, defaults=DEFAULTS)
-    text = blocks_to_text(render_reply(reply, command_text="7B 1T tpu-v5p").blocks)
+    text = blocks_to_text(render_reply(reply, command_text="7B 1T tpu-v5p", detail=True).blocks)
     assert "Energy: unknown (no published board power)" in text
     assert "CO₂ unknown" in text

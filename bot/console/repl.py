@@ -98,7 +98,7 @@ class Console:
             "text": text,
             "api_app_id": "ACONSOLE",
             "response_url": f"{self._slack.base_url}hooks/commands/{n}",
-            "trigger_id": f"console.{n}",
+            # no trigger_id: a terminal cannot show Slack's form, so `/fits` alone answers with its usage
         }
         status, body = await self._dispatch(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
         if status != 200:

@@ -1,14 +1,21 @@
-"""``servecost`` as Block Kit: the headline at a glance, the working below (no Slack SDK)."""
+"""``servecost`` as Block Kit: the headline at a glance, the working on request (no Slack SDK)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.render.formatting import format_gpus, format_price
+from bot.render.kit import (
+    Block,
+    answer_line,
+    assumption_lines,
+    context_blocks,
+    escape_mrkdwn,
+    inline_code,
+    monospace_blocks,
+    section,
+)
 from estimator.quantities import format_count
 from estimator.serving_results import ServeCostResult, ServeGpuRow, Speed
 
-Block = dict[str, Any]
 MAX_ROWS = 8
 _BOUND_TEXT = {
     "bandwidth": "bandwidth-bound (weight and KV reads)",
@@ -35,13 +42,16 @@ def ms(value: float) -> str:
 
 
 def headline(r: ServeCostResult) -> str:
-    """The first line: tokens/s per user, total tokens/s, $ per million output tokens (or why none)."""
+    """The first line: the set-up, then tokens/s per user, in total, and $ per million output tokens (or why not)."""
+    subject = r.model or f"{format_count(r.params)} params"
+    setup = f"{subject} {r.dtype} on {r.num_gpus}× {r.gpu_name}"
     if not r.fits or r.single_stream is None or r.max_load is None:
-        return r.verdict_text
+        more = f": needs {format_gpus(r.gpus_needed)}" if r.gpus_needed > r.num_gpus else ""
+        return f"{setup} — ❌ does not fit{more}"
     load = r.max_load
     return (
-        f"{rate(r.single_stream.tokens_per_s)} per user alone · {rate(load.output_tokens_per_s)} total at "
-        f"{load.concurrent_sequences} users · {per_million(r.cost_per_million_output_tokens)} output tokens"
+        f"{setup} — {rate(r.single_stream.tokens_per_s)} per user · {rate(load.output_tokens_per_s)} at "
+        f"{load.concurrent_sequences} users · {per_million(r.cost_per_million_output_tokens)} output"
     )
 
 
@@ -80,17 +90,53 @@ def fields(r: ServeCostResult) -> list[str]:
     return out
 
 
+def summary_lines(r: ServeCostResult) -> list[str]:
+    """The compact answer under the headline: one user alone, the full load, the cost (plain text)."""
+    if r.single_stream is None or r.max_load is None:
+        return [r.verdict_text]
+    one, load = r.single_stream, r.max_load
+    lines = [
+        f"Alone: {rate(one.tokens_per_s)}, first token in {ms(one.ttft_ms)} for a "
+        f"{format_count(r.input_tokens)}-token prompt",
+        f"At {load.concurrent_sequences} users: {rate(load.tokens_per_s_per_user)} each, "
+        f"first token in {ms(load.ttft_ms)}",
+    ]
+    if r.at_batch is not None:
+        b = r.at_batch
+        lines.append(
+            f"At batch={b.concurrent_sequences}: {rate(b.tokens_per_s_per_user)} each, "
+            f"{rate(b.output_tokens_per_s)} total"
+        )
+    price = format_price(r.price_per_gpu_hour) if r.price_per_gpu_hour is not None else "no catalog price"
+    lines.append(
+        f"Cost: {per_million(r.cost_per_million_output_tokens)} output, "
+        f"{per_million(r.cost_per_million_input_tokens)} input at {price} × {format_gpus(r.num_gpus)}"
+    )
+    return lines
+
+
+def context_line(r: ServeCostResult) -> str:
+    """The one context line of the compact answer: what limits it and where the price comes from."""
+    parts = [f"weights {r.dtype}, KV {r.kv_dtype}"]
+    if r.bound is not None:
+        parts.append(_BOUND_TEXT[r.bound])
+    if r.price_per_gpu_hour is None:
+        parts.append("add price= (USD per GPU-hour) for a cost")
+    return " · ".join(parts)
+
+
 def comparison_lines(r: ServeCostResult) -> list[str]:
-    """The catalog table, cheapest per million output tokens first (the asked GPU kept in view)."""
+    """The catalog table (at most 60 columns), cheapest per million output tokens first, the asked GPU kept."""
     rows = r.comparison[:MAX_ROWS]
     current = next((row for row in r.comparison if row.gpu == r.gpu), None)
     if current is not None and current not in rows:
         rows = [*rows[: MAX_ROWS - 1], current]
     width = max(len("GPU"), *(len(row.gpu) for row in rows)) if rows else 3
     lines = [
-        f"Every catalog GPU that holds it (cheapest width in a node), cheapest first — in={r.input_tokens} "
-        f"out={r.output_tokens}",
-        f"  {'GPU':<{width}}  GPUs  matmul   per user      total     $/M out",
+        "Every catalog GPU that holds it, cheapest first",
+        f"(in={r.input_tokens} out={r.output_tokens}, the cheapest width in a node;",
+        " tok/s per user and in total)",
+        f"  {'GPU':<{width}}  GPUs  dtype   user  total   $/M out",
     ]
     lines.extend(_row_line(row, width, row.gpu == r.gpu) for row in rows)
     if len(r.comparison) > len(rows):
@@ -101,18 +147,30 @@ def comparison_lines(r: ServeCostResult) -> list[str]:
 def _row_line(row: ServeGpuRow, width: int, mine: bool) -> str:
     mark = "▸" if mine else " "
     return (
-        f"{mark} {row.gpu:<{width}}  {row.num_gpus:>4}  {row.compute_dtype:<6} {rate(row.tokens_per_s_per_user):>9}  "
-        f"{rate(row.output_tokens_per_s):>12}  {per_million(row.cost_per_million_output_tokens):>10}"
+        f"{mark} {row.gpu:<{width}}  {row.num_gpus:>4}  {row.compute_dtype:<5} {_count(row.tokens_per_s_per_user):>5}"
+        f"  {_count(row.output_tokens_per_s):>5}  {per_million(row.cost_per_million_output_tokens):>8}"
     )
 
 
-def fallback(r: ServeCostResult) -> str:
-    """Plain notification text."""
-    subject = r.model or f"{format_count(r.params)} params"
-    return f"{subject} on {format_gpus(r.num_gpus)} {r.gpu_name}: {headline(r)}"
+def _count(tokens_per_s: float) -> str:
+    """A table cell of tokens/s: 53.3, 3,760 → ``3.76k``; the header names the unit."""
+    return format_count(tokens_per_s) if tokens_per_s >= 1000 else f"{tokens_per_s:.3g}"
 
 
-def title(r: ServeCostResult) -> str:
-    """The header line."""
-    subject = r.model or f"{format_count(r.params)} params"
-    return f"Serving cost: {subject} on {r.num_gpus}× {r.gpu_name} ({r.dtype})"
+def servecost_answer(r: ServeCostResult, detail: bool) -> tuple[str, list[Block]]:
+    """The compact answer (headline, three summary lines, one context line), or with ``detail`` the working."""
+    first = answer_line(headline(r))
+    lines = [f"*{escape_mrkdwn(first)}*", *(escape_mrkdwn(line) for line in summary_lines(r))]
+    blocks: list[Block] = [section("\n".join(lines))]
+    if not detail:
+        note = context_line(r) + " · Details: the formula, other GPUs, every assumption"
+        blocks.extend(context_blocks([escape_mrkdwn(note)]))
+        return escape_mrkdwn(first), blocks
+    blocks.extend(context_blocks([escape_mrkdwn(context_line(r))]))
+    figures = fields(r)
+    if figures:
+        blocks.append(section(fields=[escape_mrkdwn(field) for field in figures]))
+    if r.comparison:
+        blocks.extend(monospace_blocks(comparison_lines(r)))
+    blocks.extend(context_blocks([f"*Formula:* {inline_code(r.formula)}", *assumption_lines(r.assumptions)]))
+    return escape_mrkdwn(first), blocks

@@ -15,12 +15,23 @@ from typing import Any, Literal
 
 from bot.logs import clip, log_fields
 from bot.render.blocks import SlackMessage, parse_share_value, render_error, render_reply, render_shared
+from bot.render.forms import (
+    MAX_ERROR_CHARS,
+    FormError,
+    FormSubmission,
+    FormTarget,
+    cost_form_fields,
+    estimate_form,
+    field_for_error,
+    read_form,
+)
+from bot.render.home import home_view
 from estimator.catalog import Catalog
 from estimator.commands import Reply, UsageError, execute, short_usage
 from estimator.defaults import Defaults
 from estimator.grammar import GrammarError
 from estimator.phrasing import Reading, explain, read_question
-from estimator.vocabulary import DIRECT_SLASH_COMMANDS, UMBRELLA_SLASH_COMMAND
+from estimator.vocabulary import DIRECT_SLASH_COMMANDS, SHARE_WORDS, UMBRELLA_SLASH_COMMAND, CommandName
 
 Outcome = Literal["ok", "usage_error", "internal_error"]
 Executor = Callable[..., Reply]
@@ -105,7 +116,13 @@ def mention_text(text: str, bot_user_id: str | None) -> str:
 
 
 def thread_ts_for(event: Mapping[str, Any]) -> str | None:
-    """The thread to answer in: the event's thread, or a new thread under the message."""
+    """The thread to answer in: the event's thread, or a new thread under a channel message.
+
+    A DM is answered inline (a thread only when the question was asked in one).
+    """
+    if event.get("channel_type") == "im":
+        thread = event.get("thread_ts")
+        return str(thread) if thread else None
     thread = event.get("thread_ts") or event.get("ts")
     return str(thread) if thread else None
 
@@ -129,12 +146,14 @@ def is_answerable_mention(event: Mapping[str, Any]) -> bool:
 
 
 class Answerer:
-    """Runs the estimator for Slack requests and renders the answers."""
+    """Runs the estimator for Slack requests and renders the answers: commands, mentions, the answer
+    buttons (share, Details, Cost, Page), the estimate form and the App Home view."""
 
     def __init__(self, catalog: Catalog, defaults: Defaults, *, executor: Executor = execute) -> None:
         self._catalog = catalog
         self._defaults = defaults
         self._execute = executor
+        self._home: dict[str, Any] | None = None
 
     def _run(
         self,
@@ -145,10 +164,13 @@ class Answerer:
         shareable: bool,
         context: Mapping[str, object],
         asked: tuple[str, Reading] | None = None,
+        detail: bool = False,
     ) -> Answer:
         try:
             reply = self._execute(command, text, catalog=self._catalog, defaults=self._defaults)
-            message = render_reply(reply, command_text=text, user_id=user_id, shareable=shareable and not reply.share)
+            message = render_reply(
+                reply, command_text=text, user_id=user_id, shareable=shareable and not reply.share, detail=detail
+            )
             return Answer(reply.command, message, in_channel=reply.share)
         except UsageError as err:
             if asked is not None:  # say how the question was read: "I read this as `fits …`; …"
@@ -192,6 +214,61 @@ class Answerer:
             context=context,
             asked=(question, reading),
         )
+
+    def action(self, value: str, *, user_id: str | None, detail: bool) -> Answer:
+        """The ephemeral answer to an answer's button: its details, its training cost, a listing's next page."""
+        try:
+            command, text = parse_share_value(value)
+        except ValueError:
+            err = UsageError("that button is no longer valid", "/napkin help")
+            return Answer("action", render_error(err), outcome="usage_error")
+        # Private to whoever clicked, even under a shared answer: its share word is not repeated.
+        text = " ".join(word for word in text.split() if word.lower() not in SHARE_WORDS)
+        answer = self._run(command, text, user_id=user_id, shareable=True, context={"kind": "action"}, detail=detail)
+        return Answer(answer.command, answer.message, outcome=answer.outcome)
+
+    def home(self) -> dict[str, Any]:
+        """The App Home tab: the napkin math in plain words, worked by the real estimator (computed once)."""
+        if self._home is None:
+            self._home = home_view(self._catalog, self._defaults, self._execute)
+        return self._home
+
+    def form(
+        self, command: CommandName, *, target: FormTarget, initial: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """The modal a bare ``/traincost``, ``/fits`` or ``/servecost`` opens; ``initial`` pre-fills it."""
+        return estimate_form(command, self._catalog, self._defaults, target=target, initial=initial)
+
+    def cost_form(self, value: str, *, target: FormTarget) -> dict[str, Any] | None:
+        """The traincost form for a fits answer's "Cost to train / fine-tune this" button; None if the value is bad."""
+        try:
+            command, text = parse_share_value(value)
+        except ValueError:
+            return None
+        return self.form(command, target=target, initial=cost_form_fields(text)) if command == "traincost" else None
+
+    @staticmethod
+    def read_form(view: Mapping[str, Any]) -> FormSubmission | dict[str, str]:
+        """A submitted form as the command it stands for, or the errors to show on its fields."""
+        try:
+            return read_form(view)
+        except FormError as err:
+            return err.errors
+
+    def answer_form(
+        self, submission: FormSubmission, view: Mapping[str, Any], *, user_id: str | None
+    ) -> Answer | dict[str, str]:
+        """The answer to a submitted form, as the typed command's; a usage error as the field it is about."""
+        try:
+            reply = self._execute(submission.command, submission.text, catalog=self._catalog, defaults=self._defaults)
+        except UsageError as err:
+            hint = f" Did you mean {err.suggestion}?" if err.suggestion else ""
+            return {field_for_error(err.message, view): clip(err.message.replace("`", "") + hint, MAX_ERROR_CHARS)}
+        except Exception as err:  # answer politely whatever went wrong; the log has the details
+            log_unexpected(err, command=submission.command, kind="form")
+            return Answer(submission.command, internal_error_message(), outcome="internal_error")
+        message = render_reply(reply, command_text=submission.text, user_id=user_id, shareable=not reply.share)
+        return Answer(reply.command, message, in_channel=reply.share)
 
     def share(self, value: str, *, user_id: str, command_names: Mapping[str, str]) -> Answer:
         """Recompute a shared answer from the button's value, attributed to ``user_id``.

@@ -59,8 +59,11 @@ class HubReplies:
             f":hourglass_flowing_sand: Looking up `{escape_mrkdwn(str(ref))}` on the Hub… (up to {bound} s)"
         )
 
-    async def answer(self, command: str, text: str, *, user_id: str | None) -> Answer:
-        """The full answer: the estimate with a line naming the Hub source, or one line saying why not."""
+    async def answer(self, command: str, text: str, *, user_id: str | None, detail: bool = False) -> Answer:
+        """The full answer: the estimate with a line naming the Hub source, or one line saying why not.
+
+        ``detail`` gives the full working (a Details button's answer) instead of the compact answer.
+        """
         try:
             prepared = await prepare(command, text, self._catalog, self.client)
             reply = execute(command, prepared.text, catalog=prepared.catalog, defaults=self._defaults)
@@ -72,10 +75,13 @@ class HubReplies:
             log_unexpected(err, command=command, kind="hub")
             return Answer(command, internal_error_message(), outcome="internal_error")
         # The share button would recompute without the look-up: `share` in the command posts it instead.
-        message = render_reply(reply, command_text=text, user_id=user_id, shareable=False)
+        message = render_reply(reply, command_text=text, user_id=user_id, shareable=False, detail=detail)
         if prepared.source is not None:
             context = {"type": "context", "elements": [{"type": "mrkdwn", "text": source_line(prepared.source)}]}
-            message = SlackMessage(text=message.text, blocks=[*message.blocks, context])
+            body, actions = message.blocks, []
+            if body and body[-1].get("type") == "actions":  # the source line goes above the buttons
+                body, actions = body[:-1], body[-1:]
+            message = SlackMessage(text=message.text, blocks=[*body, context, *actions])
         return Answer(reply.command, message, in_channel=reply.share)
 
     async def respond(self, command_body: dict[str, Any], command: str, text: str) -> None:

@@ -23,15 +23,16 @@ from bot.slack.answers import (
     Answerer,
     is_answerable_dm,
     is_answerable_mention,
-    log_unexpected,
     mention_text,
     split_command,
     thread_ts_for,
 )
 from bot.slack.clients import make_webhook_client
 from bot.slack.dedupe import share_key
+from bot.slack.delivery import guarded
 from bot.slack.errors import error_handler
 from bot.slack.hub_replies import HubReplies
+from bot.slack.interactions import form_request, open_command_form, register_interactions
 from bot.slack.middleware import elapsed_ms
 from bot.slack.state import AppState
 from config.settings import Settings
@@ -42,11 +43,12 @@ logger = logging.getLogger("napkin.app")
 def register_listeners(
     app: AsyncApp, settings: Settings, answerer: Answerer, state: AppState, hub: HubReplies | None = None
 ) -> None:
-    """Register the slash commands, the share button, mentions, DMs and the error handler."""
+    """Register the slash commands, the share button, mentions, DMs, the interactive surfaces and the error handler."""
     commands = settings.commands()
     for name, slash in commands.items():
         app.command(slash)(_command_listener(name, answerer, state, hub))
     app.action(SHARE_ACTION_ID)(_share_listener(answerer, state, commands))
+    register_interactions(app, answerer, state, hub)
     app.event("app_mention")(_event_listener(answerer, state, is_answerable_mention, hub))
     app.event("message")(_event_listener(answerer, state, is_answerable_dm, hub))
     app.error(error_handler)
@@ -55,14 +57,21 @@ def register_listeners(
 def _command_listener(
     name: str, answerer: Answerer, state: AppState, hub: HubReplies | None = None
 ) -> Callable[..., Awaitable[None]]:
-    async def on_command(ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def on_command(
+        ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
         state.tasks.track_current()
+        form = form_request(name, str(command.get("text") or ""))
+        if form is not None and command.get("trigger_id"):
+            await ack()  # an empty acknowledgement: the form is the answer (views.open within 3 s of the trigger)
+            state.tasks.spawn(guarded(open_command_form(answerer, client, form, command, context), kind="form"))
+            return
         if hub is not None:  # a Hub model: acknowledged now, answered through response_url (bot.slack.hub_replies)
             verb, rest = hub.slash_command(name, str(command.get("text") or ""))
             if (ref := hub.ref(verb, rest)) is not None:
                 pending = hub.pending(ref)
                 await ack(text=pending.text, blocks=pending.blocks, response_type="ephemeral")
-                state.tasks.spawn(_guarded(hub.respond(command, verb, rest), kind="hub"))
+                state.tasks.spawn(guarded(hub.respond(command, verb, rest), kind="hub"))
                 return
         answer = answerer.slash(name, str(command.get("text") or ""), user_id=command.get("user_id"))
         await ack(
@@ -99,7 +108,7 @@ def _share_listener(answerer: Answerer, state: AppState, commands: dict[str, str
         if not state.seen.first_time(share_key(body)):  # the same click again: posted once (bot/slack/dedupe.py)
             return
         value = str(action.get("value") or "")
-        state.tasks.spawn(_guarded(_share(answerer, commands, body, value, context), kind="share"))
+        state.tasks.spawn(guarded(_share(answerer, commands, body, value, context), kind="share"))
 
     return on_share
 
@@ -158,7 +167,7 @@ def _event_listener(
         # Returns at once: Bolt then acknowledges the event, and the reply is posted afterwards.
         if accepts(event):
             reply = _reply(answerer, event, body, client, context, hub=hub)
-            state.tasks.spawn(_guarded(reply, kind=str(event.get("type"))))
+            state.tasks.spawn(guarded(reply, kind=str(event.get("type"))))
 
     on_event.__name__ = "on_event"
     return on_event
@@ -192,14 +201,6 @@ async def _reply(
         latency_ms=elapsed_ms(context),
         event_id=body.get("event_id"),
     )
-
-
-async def _guarded(work: Awaitable[None], *, kind: str) -> None:
-    """Run work spawned after the acknowledgement; an unexpected error is one logged line, never raised."""
-    try:
-        await work
-    except Exception as err:  # nothing else would see it: the request was answered already
-        log_unexpected(err, kind=kind)
 
 
 async def post_in_thread(client: AsyncWebClient, event: dict[str, Any], message: SlackMessage) -> str:
