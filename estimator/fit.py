@@ -34,9 +34,9 @@ from estimator.placement import (
     Placement,
     Placer,
     Workload,
+    choose_training,
     fewest_inference,
     fewest_training,
-    first_fit_training,
     inference_layout,
     inference_offload,
 )
@@ -241,9 +241,10 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     shown, verdict = _verdict(s, placer, found)
     single = placer(_SINGLE_DEVICE[found.recompute])
     needed = 0 if found.fewest is None else found.fewest.layout.gpus
-    # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
-    # (a hit on fewer GPUs than asked leaves the rest idle: it is still the answer for the count asked)
-    asked = shown if shown is found.hit or shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
+    count = s.job.num_gpus or 1
+    # The contract reports the GPU count asked about (a layout on fewer leaves the rest idle); a larger
+    # layout the verdict needs is the plan.
+    asked = shown if shown.layout.gpus <= count else found.closest
     strategy = _strategy(w, shown)
     plan = None
     if asked is not shown:
@@ -253,7 +254,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     return Scenario(
         mode=w.mode,
         dtype=w.label,
-        num_gpus=(s.job.num_gpus or 1) if asked is found.hit else asked.layout.gpus,
+        num_gpus=count,
         breakdown=asked.breakdown(),
         per_gpu_bytes=asked.per_gpu,
         total_bytes=single.per_gpu,
@@ -264,7 +265,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
         tight=verdict != "does_not_fit" and shown.per_gpu > TIGHT_JSON * s.budget.usable,
         strategy=strategy,
         cpu_offload_bytes=shown.cpu_bytes,
-        assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None),
+        assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None, placer=placer),
         plan=plan,
     )
 
@@ -281,16 +282,15 @@ def _search(s: _Request, placer: Placer) -> _Search:
         return _Search(at if at.fits(s.budget) else None, at, fewest_inference(placer), "none")
     requested: Offload = job.offload or "none"
     recomputes = _recomputes(job)
-    stages = _zero_stages(job, requested, gpus)
-    hit, closest = first_fit_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
-    recompute = hit.layout.recompute if hit is not None else recomputes[-1]
+    stages = _zero_stages(job, requested)
+    hit, closest = choose_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
     # the fewest GPUs under the rules gpus= follows: every stage it may try, the most recomputation it may choose
-    all_stages = _zero_stages(job, requested, 2)
-    fewest = fewest_training(placer, all_stages, requested, recomputes[-1])
-    if hit is None and fewest is not None and fewest.layout.gpus < gpus:
-        # no split of exactly this many fits, a smaller one does: run it and leave the rest idle
-        hit, recompute = fewest, fewest.layout.recompute
-    return _Search(hit, closest, fewest, recompute)
+    fewest = fewest_training(placer, stages, requested, recomputes[-1])
+    if hit is None and fewest is not None and job.num_gpus is None:
+        # "Needs N" describes the split that gpus=N chooses
+        fewest = choose_training(placer, fewest.layout.gpus, stages=stages, offload=requested, recomputes=recomputes)[0]
+    used = hit or fewest
+    return _Search(hit, closest, fewest, used.layout.recompute if used is not None else recomputes[-1])
 
 
 def _verdict(s: _Request, placer: Placer, found: _Search) -> tuple[Placement, Verdict]:
@@ -311,15 +311,16 @@ def _verdict(s: _Request, placer: Placer, found: _Search) -> tuple[Placement, Ve
     return found.closest, "does_not_fit"
 
 
-def _zero_stages(job: FitJob, offload: Offload, gpus: int) -> tuple[int, ...]:
-    """ZeRO stages to try on ``gpus`` GPUs, least sharding first (less communication)."""
+def _zero_stages(job: FitJob, offload: Offload) -> tuple[int, ...]:
+    """ZeRO stages to try, least sharding first (less communication); over one data-parallel rank
+    every stage is stage 0's bytes."""
     if job.zero is not None:
         return (job.zero,)
     if offload == "full":
         return (3,)
     if offload == "optimizer":
-        return (2, 3) if gpus > 1 else (2,)
-    return (0, 1, 2, 3) if gpus > 1 else (0,)
+        return (2, 3)
+    return (0, 1, 2, 3)
 
 
 def _may_offload(s: _Request, requested: Offload, inference: bool) -> bool:
@@ -338,8 +339,8 @@ def _auto_offload(s: _Request, placer: Placer, gpus: int, recomputes: tuple[Reco
     if s.job.zero is not None:
         allowed = tuple(o for o in allowed if (o == "optimizer" and s.job.zero >= 1) or s.job.zero == 3)
     for offload in allowed:
-        stages = _zero_stages(s.job, offload, gpus)
-        hit, _ = first_fit_training(placer, gpus, stages=stages, offload=offload, recomputes=recomputes)
+        stages = _zero_stages(s.job, offload)
+        hit, _ = choose_training(placer, gpus, stages=stages, offload=offload, recomputes=recomputes)
         if hit is not None:
             return hit
     return None
@@ -362,7 +363,9 @@ def _strategy(w: Workload, p: Placement) -> str:
             parts.append(f"{format_bytes(lay.cpu_weights)} of weights in CPU memory (layers offloaded)")
         return ", ".join(parts)
     sharding = f"ZeRO-{lay.zero}" if lay.zero else "data parallel (no ZeRO)"
-    if lay.pipeline > 1:
+    if lay.pipeline > 1 and lay.data == 1:
+        parts.append(f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages ({lay.gpus:,} GPUs)")
+    elif lay.pipeline > 1:
         parts.append(
             f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages × {sharding} over {lay.data} "
             f"({lay.gpus:,} GPUs)"
@@ -404,9 +407,11 @@ def _why_split(w: Workload, lay: Layout) -> str:
             3: "ZeRO-3 (FSDP) shards the frozen base and the adapters' states",
         }[lay.zero]
     if lay.pipeline > 1:
-        return f"{lay.pipeline} pipeline stages split the layers, tensor parallel {lay.tensor} within each, {sharded}"
+        within = f"{lay.pipeline} pipeline stages split the layers, tensor parallel {lay.tensor} within each"
+        return within if lay.data == 1 else f"{within}, {sharded}"
     if lay.tensor > 1:
-        return f"tensor parallel {lay.tensor} splits weights and activations, {sharded}"
+        within = f"tensor parallel {lay.tensor} splits weights and activations"
+        return within if lay.data == 1 else f"{within}, {sharded}"
     return sharded
 
 
@@ -473,7 +478,7 @@ def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, need
 
 
 def _scenario_assumptions(
-    s: _Request, w: Workload, shown: Placement, single: Placement, *, auto_recompute: bool
+    s: _Request, w: Workload, shown: Placement, single: Placement, *, auto_recompute: bool, placer: Placer
 ) -> list[str]:
     lines: list[str] = []
     kept_16bit = _KEPT_16BIT if s.unquantized_params > 0 and bytes_per_param(w.weight_format) < 2 else ""
@@ -510,10 +515,18 @@ def _scenario_assumptions(
     )
     if auto_recompute and recompute == "full":
         without = s.budget.activations(w.mode, shown.layout.tensor, "none")
-        line += (
-            f" — chosen because without it activations take {format_bytes(without)} per GPU and the plan "
-            f"would not fit within {COMFORTABLE:.0%} of usable memory"
-        )
+        plain = placer(shown.layout._replace(recompute="none"))
+        if plain.per_gpu <= COMFORTABLE * s.budget.usable and plain.holds(s.budget):
+            # the rule that keeps memory per GPU from rising with the GPU count (see GPU counts)
+            line += (
+                f" — kept because without it ({format_bytes(without)} of activations per GPU) this split takes "
+                f"{format_bytes(plain.per_gpu)} per GPU, more than the choice for fewer GPUs"
+            )
+        else:
+            line += (
+                f" — chosen because without it activations take {format_bytes(without)} per GPU and the plan "
+                f"would not fit within {COMFORTABLE:.0%} of usable memory"
+            )
     if recompute in ("none", "selective"):
         line += (
             "; with FlashAttention no s² scores are stored, so recompute=none and recompute=selective "
@@ -648,8 +661,16 @@ def _assumptions(s: _Request, defaults: Defaults) -> list[str]:
         )
     lines.append(
         f"GPU counts: tensor parallel in powers of two up to {s.budget.node_size} per node dividing the "
-        f"{s.shape.heads} heads, pipeline stages beyond for inference; ZeRO over any count for training"
+        f"{s.shape.heads} heads, pipeline stages beyond; training adds ZeRO data parallelism over any count "
+        "(pipeline stages with ZeRO-0/1 only)"
     )
+    if any(m in _TRAINING_MODES for m in modes):
+        lines.append(
+            "Training split on N GPUs: any split of at most N (the rest idle), least recomputation, fewest "
+            "model-parallel GPUs and least ZeRO sharding first; the first within "
+            f"{COMFORTABLE:.0%} of usable memory that takes no more per GPU than the choice for N−1 GPUs "
+            "(none within it: the fitting split with the least), so memory per GPU never rises as GPUs are added"
+        )
     if s.budget.cpu_memory is not None:
         source = "cpu_mem=" if job.cpu_mem is not None else "default"
         lines.append(f"Host memory for offload: {format_bytes(s.budget.cpu_memory)} per node ({source})")

@@ -374,26 +374,63 @@ def fewest_training(
     return None if best is None else placer(best)
 
 
-def training_splits(
-    b: Budget, gpus: int, stages: tuple[int, ...], offload: Offload, recompute: Recompute
-) -> list[Layout]:
-    """Every split of exactly ``gpus`` GPUs, in order of preference (less communication first): fewer
-    model-parallel GPUs (tensor × pipeline), tensor parallelism within a node before pipeline stages
-    (Narayanan et al. 2021, arXiv 2104.04473 §3.3), less ZeRO sharding."""
-    tensors = [t for t in b.tp_degrees if gpus % t == 0] if gpus > 1 else [1]
-    splits: list[Layout] = []
-    for tensor in tensors:
-        rest = gpus // tensor
-        for pipeline in (p for p in range(1, min(rest, b.shape.layers) + 1) if rest % p == 0):
-            for zero in stages:
-                if pipeline == 1 or pipeline_ok(zero, offload):
-                    splits.append(
-                        _training_split(tensor, rest // pipeline, zero, offload, recompute, pipeline=pipeline)
-                    )
-    return sorted(splits, key=lambda lay: (lay.tensor * lay.pipeline, -lay.tensor, lay.zero))
+class _Family(NamedTuple):
+    """Training splits that differ only in data-parallel ranks; at a GPU count, as many ranks as fit."""
+
+    key: tuple[int, int, int, int]  # preference: less recomputation, fewer model-parallel GPUs, tensor first, less ZeRO
+    tensor: int
+    pipeline: int
+    zero: int
+    recompute: Recompute
+
+    @property
+    def width(self) -> int:
+        """Model-parallel GPUs (tensor × pipeline) of one data-parallel rank."""
+        return self.tensor * self.pipeline
 
 
-def first_fit_training(
+def _families(
+    b: Budget, gpus: int, stages: tuple[int, ...], offload: Offload, recomputes: tuple[Recompute, ...]
+) -> list[_Family]:
+    """Every family with a split of at most ``gpus`` GPUs, most preferred first: less recomputation,
+    fewer model-parallel GPUs, tensor parallelism within a node before pipeline stages (Narayanan et
+    al. 2021, arXiv 2104.04473 §3.3), less ZeRO sharding."""
+    families: list[_Family] = []
+    for rank, recompute in enumerate(recomputes):
+        for tensor in (t for t in b.tp_degrees if t <= gpus):
+            for pipeline in range(1, min(b.shape.layers, gpus // tensor) + 1):
+                for zero in stages:
+                    if pipeline == 1 or pipeline_ok(zero, offload):
+                        key = (rank, tensor * pipeline, -tensor, zero)
+                        families.append(_Family(key, tensor, pipeline, zero, recompute))
+    return sorted(families)
+
+
+def _family_at(placer: Placer, f: _Family, offload: Offload, gpus: int) -> Placement:
+    """``f`` on ``gpus`` GPUs: as many data-parallel ranks as fit (the rest idle), or one rank where
+    ZeRO-3's gather buffers outweigh what sharding saves (a tiny model)."""
+    data = gpus // f.width
+    placed = placer(_training_split(f.tensor, data, f.zero, offload, f.recompute, pipeline=f.pipeline))
+    if f.zero == 3 and data > 1:
+        one = placer(_training_split(f.tensor, 1, f.zero, offload, f.recompute, pipeline=f.pipeline))
+        if one.per_gpu < placed.per_gpu:
+            return one
+    return placed
+
+
+def _floor(placer: Placer, f: _Family, offload: Offload) -> int:
+    """The least memory per GPU ``f`` reaches however many data-parallel ranks are added."""
+    b = placer.budget
+    on_gpu = placer.state_bytes(f.tensor, MAX_GPUS, f.zero, offload, f.pipeline) + b.activations(
+        placer.workload.mode, f.tensor, f.recompute
+    )
+    floor = on_gpu + allocator_headroom_bytes(on_gpu, b.headroom)
+    if f.zero == 3:
+        floor = min(floor, placer(_training_split(f.tensor, 1, 3, offload, f.recompute, pipeline=f.pipeline)).per_gpu)
+    return floor
+
+
+def choose_training(
     placer: Placer,
     gpus: int,
     *,
@@ -401,22 +438,60 @@ def first_fit_training(
     offload: Offload,
     recomputes: tuple[Recompute, ...],
 ) -> tuple[Placement | None, Placement]:
-    """The split of ``gpus`` GPUs to use: the first, in order of less recomputation and then
-    ``training_splits``' order, that fits within ``COMFORTABLE`` of usable memory; if none does, the
-    fitting split with the least memory per GPU (a tight plan). And the split with the least memory
-    per GPU, to show when none fits."""
+    """The training split to run on ``gpus`` GPUs (None when none fits), and the split of at most
+    ``gpus`` GPUs with the least memory per GPU (what to show when none fits).
+
+    Every split of at most ``gpus`` GPUs is a candidate (any left over stay idle). Until some split
+    fits within ``COMFORTABLE`` of usable memory, the choice is the fitting split with the least memory
+    per GPU (a tight plan). From the first count ``c`` where one does, the choice at ``c`` is the most
+    preferred (``_families``' order) that does; at each count after it, the most preferred split
+    within ``COMFORTABLE`` that takes no more memory per GPU than the choice one GPU fewer (that
+    choice is still a candidate). So memory per GPU never rises as GPUs are added."""
     b = placer.budget
-    comfortable = b.usable * COMFORTABLE
-    tried = [placer(lay) for recompute in recomputes for lay in training_splits(b, gpus, stages, offload, recompute)]
-    for placed in tried:
-        if placed.per_gpu <= comfortable and placed.holds(b):
-            return placed, placed
-    closest = min(tried, key=lambda placed: placed.per_gpu)
-    fitting = [placed for placed in tried if placed.holds(b)]
-    if fitting:
-        tightest = min(fitting, key=lambda placed: placed.per_gpu)
-        return tightest, tightest
-    return None, closest
+    limit = b.usable * COMFORTABLE
+    families = _families(b, gpus, stages, offload, recomputes)
+    placed = [_family_at(placer, f, offload, gpus) for f in families]
+    closest = min(placed, key=lambda p: p.per_gpu)  # the first of equals: the most preferred
+    if not any(p.per_gpu <= limit and p.holds(b) for p in placed):
+        fitting = [p for p in placed if p.holds(b)]
+        return (min(fitting, key=lambda p: p.per_gpu) if fitting else None), closest
+    # the first count where some split is comfortable: the fewest GPUs that hold it within ``limit``
+    roomy = Placer(b._replace(usable=math.floor(limit)), placer.workload)
+    first = fewest_training(roomy, stages, offload, recomputes[-1])
+    start = gpus if first is None else first.layout.gpus  # (found: some split of ``gpus`` is comfortable)
+    index, pick = next(
+        (i, p)
+        for i, p in ((i, _family_at(placer, f, offload, start)) for i, f in enumerate(families) if f.width <= start)
+        if p.per_gpu <= limit and p.holds(b)
+    )
+    floors: dict[int, int] = {}
+
+    def floor(i: int) -> int:
+        if i not in floors:
+            floors[i] = _floor(placer, families[i], offload)
+        return floors[i]
+
+    def grown(count: int) -> Placement:
+        """The chosen family with the ranks ``count`` GPUs give it, if that takes no more memory."""
+        placed = _family_at(placer, families[index], offload, count)
+        return placed if placed.per_gpu <= pick.per_gpu and placed.holds(b) else pick
+
+    live = [i for i in range(index) if floor(i) <= pick.per_gpu]
+    for count in range(start + 1, gpus + 1):
+        if not live:
+            break
+        # more preferred families, whose splits change only at multiples of their width
+        for i in (i for i in live if count % families[i].width == 0):
+            candidate = _family_at(placer, families[i], offload, count)
+            if candidate.holds(b):
+                pick = grown(count - 1)
+                if candidate.per_gpu <= pick.per_gpu:
+                    index, pick = i, candidate
+                    live = [j for j in live if j < index and floor(j) <= pick.per_gpu]
+                    break
+                live = [j for j in live if floor(j) <= pick.per_gpu]
+    pick = grown(gpus)
+    return pick, pick
 
 
 def inference_offload(placer: Placer, gpus: int) -> Placement | None:

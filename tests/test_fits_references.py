@@ -197,12 +197,45 @@ def test_no_verdict_contradicts_its_numbers(model: str, gpu: str, mode: Mode, gp
     assert "1 GPUs" not in s.verdict_text
 
 
-@settings(max_examples=25, deadline=None)
-@given(model=_PRESETS, gpu=_GPUS, gpus=st.integers(1, 40))
-def test_inference_memory_per_gpu_never_rises_with_more_gpus(model: str, gpu: str, gpus: int) -> None:
-    _, fewer = _scenario(model, gpu, "inference", num_gpus=gpus)
-    _, more = _scenario(model, gpu, "inference", num_gpus=gpus + 1)
+@settings(max_examples=60, deadline=None)
+@given(model=_PRESETS, gpu=_GPUS, mode=_MODES, gpus=st.integers(1, 40))
+def test_memory_per_gpu_never_rises_with_more_gpus(model: str, gpu: str, mode: Mode, gpus: int) -> None:
+    """Inference, training, LoRA and QLoRA: the answer for one GPU more never takes more memory per GPU."""
+    _, fewer = _scenario(model, gpu, mode, num_gpus=gpus)
+    _, more = _scenario(model, gpu, mode, num_gpus=gpus + 1)
     assert more.per_gpu_bytes <= fewer.per_gpu_bytes
+
+
+@pytest.mark.parametrize("mode", ["train", "lora", "qlora"])
+def test_training_memory_per_gpu_never_rises_from_1_to_64_gpus(mode: Mode) -> None:
+    """Every count in a row, for the models the issue names: Llama 3.1 70B and 8B on A100 80GB."""
+    for model in ("llama-3.1-70b", "llama-3.1-8b"):
+        shown = [_scenario(model, "a100-80gb", mode, num_gpus=n)[1] for n in range(1, 65)]
+        per_gpu = [s.per_gpu_bytes for s in shown]
+        assert per_gpu == sorted(per_gpu, reverse=True), (model, mode)
+        needed = shown[0].gpus_needed
+        for n, s in enumerate(shown, start=1):
+            assert s.verdict.startswith("fits") == (n >= needed)
+            if n > needed:
+                assert f"; {needed} would do" in s.verdict_text
+
+
+def test_70b_lora_on_4_and_8_a100s() -> None:
+    """Issue #9's case: 70B LoRA planned 61.2 GB per GPU on 4 A100s and 63.9 GB on 8. The 8-GPU answer
+    now takes no more than the 4-GPU one, and both name the same fewest count as the bare question."""
+    bare = _bare_70b_lora()
+    four, eight = _bare_70b_lora(num_gpus=4), _bare_70b_lora(num_gpus=8)
+    assert eight.per_gpu_bytes <= four.per_gpu_bytes
+    assert bare.verdict == "fits_n_gpus"
+    for answer in (four, eight):
+        assert f"; {bare.gpus_needed} would do" in answer.verdict_text
+
+
+def _bare_70b_lora(**kwargs: object):  # type: ignore[no-untyped-def]
+    gpu = CATALOG.gpu("a100-80gb")
+    assert gpu is not None
+    job = FitJob.model_validate({"params": 70 * 10**9, "active_params": 70 * 10**9, "modes": ("lora",), **kwargs})
+    return estimate_fits(job, gpu, DEFAULTS).scenarios[0]
 
 
 @settings(max_examples=25, deadline=None)
