@@ -250,6 +250,7 @@ Usage: {USAGE["fits"]}
   dtype=          weight precision for inference: fp32, bf16, fp8, int8, int4
   gpus=N zero=0-3 offload=none|optimizer|full  ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
   prefill_chunk=8192  serving: tokens per step (vLLM's max_num_batched_tokens)
+  lengths in tokens read k as 1024: ctx=8k is 8192, 32k 32768, 128k 131072 (ctx=8000 is 8000)
 Memory: inference = weights + KV cache for every sequence + a chunked-prefill working set + overhead;
 training = weights + gradients + optimizer
 states (16 bytes/param for mixed-precision AdamW) + activations + overhead.""",
@@ -258,7 +259,8 @@ Usage: {USAGE["servecost"]}
   <params|model>  70B or a preset (presets give layers, KV heads and experts)
   [gpu]           h100, a100, h200… (see `gpus`); `2xh100` serves on 2 GPUs (tensor parallel)
   [dtype]         weights: bf16 (default), fp8, int8, int4, fp4;  kv=fp8  KV cache precision
-  in=1000 out=1000  prompt and output tokens per request;  batch=N  answer at N concurrent sequences
+  in=1000 out=1000  prompt and output tokens per request (in=8k is 8192: k = 1024 for lengths);  batch=N
+                    answer at N concurrent sequences
   mbu=0.7 mfu=0.4   bandwidth and compute efficiency (1.0 = the optimistic roofline)
   util=0.9          engine memory utilisation;  price=2.5  USD per GPU-hour
 Decode step = max((weights + B·KV)/(bandwidth·MBU), 2·N_active·B/(peak·MFU)) + all-reduces;

@@ -23,6 +23,7 @@ from estimator.quantities import (
     parse_days,
     parse_fraction,
     parse_int,
+    parse_length,
     parse_money,
 )
 from estimator.results import Mode
@@ -237,7 +238,7 @@ def _offload(cmd: ParsedCommand, raw: str) -> None:
 
 
 def _ctx(cmd: ParsedCommand, raw: str) -> None:
-    cmd.ctx = int(_bounded(parse_int(raw), 1, 10_000_000, "ctx (tokens of context)", raw))
+    cmd.ctx = int(_bounded(parse_length(raw), 1, 10_000_000, "ctx (tokens of context)", raw))
 
 
 def _batch(cmd: ParsedCommand, raw: str) -> None:
@@ -268,7 +269,7 @@ def _gpu_mem(cmd: ParsedCommand, raw: str) -> None:
 
 
 def _prefill_chunk(cmd: ParsedCommand, raw: str) -> None:
-    cmd.prefill_chunk = int(_bounded(parse_int(raw), 1, 10_000_000, "prefill_chunk (tokens per step)", raw))
+    cmd.prefill_chunk = int(_bounded(parse_length(raw), 1, 10_000_000, "prefill_chunk (tokens per step)", raw))
 
 
 def _recompute(cmd: ParsedCommand, raw: str) -> None:
@@ -336,7 +337,7 @@ def _apply_option(cmd: ParsedCommand, key: str, raw: str, catalog: Catalog) -> N
 def _apply_serving_option(cmd: ParsedCommand, key: str, raw: str) -> None:
     """Apply one ``servecost``-only option (``in=``, ``out=``, ``kv=``, ``mbu=``, ``util=``)."""
     if key in {"in", "out"}:
-        tokens = int(_bounded(parse_count(raw), 1, 10_000_000, f"{key}= (tokens)", raw))
+        tokens = int(_bounded(parse_length(raw), 1, 10_000_000, f"{key}= (tokens)", raw))
         if key == "in":
             cmd.input_tokens = tokens
         else:

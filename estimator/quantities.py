@@ -83,6 +83,18 @@ def parse_days(text: str) -> float | None:
     return value * _DAYS_PER_UNIT[key]
 
 
+def parse_length(text: str) -> int | None:
+    """A length in tokens: a whole number of ``k`` is binary, as context windows are (``8k`` → 8192,
+    ``32k`` → 32768, ``128k`` → 131072); anything else as ``parse_int`` reads it (``1.5k`` → 1500,
+    ``8000`` → 8000, ``1M`` → 1,000,000)."""
+    match = _COUNT_RE.match(text.strip())
+    if match and match.group(2).lower() == "k":
+        value = _number(match.group(1))
+        if value is not None and value == int(value):
+            return int(value) * 1024
+    return parse_int(text)
+
+
 def parse_int(text: str) -> int | None:
     """A whole count (``8``, ``1,024``, ``2k``); else None."""
     value = parse_count(text)
