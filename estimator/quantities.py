@@ -166,3 +166,8 @@ def format_percent(fraction: float) -> str:
     """0.4 → ``40%``; 0.385 → ``38.5%``."""
     percent = f"{fraction * 100:.1f}"
     return f"{percent.rstrip('0').rstrip('.')}%"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and a noun that agrees with it: ``1 GPU``, ``8 GPUs``, ``1,024 sequences``, ``1 sequence``."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

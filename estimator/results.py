@@ -51,6 +51,7 @@ class TrainCostResult(BaseModel):
     flops: float
     gpu: str
     gpu_name: str
+    unit: Literal["GPU", "chip"] = Field(default="GPU", description="What the counts count: 'chip' for TPU, Trainium.")
     dtype: Precision
     peak_flops: float = Field(description="Dense peak FLOP/s of one device at `dtype`.")
     mfu: float
@@ -134,6 +135,7 @@ class FitsResult(BaseModel):
     active_params: int
     gpu: str
     gpu_name: str
+    unit: Literal["GPU", "chip"] = Field(default="GPU", description="What the counts count: 'chip' for TPU, Trainium.")
     gpu_memory_bytes: int
     usable_gpu_memory_bytes: int
     cpu_memory_bytes: int | None

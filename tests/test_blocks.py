@@ -275,8 +275,8 @@ def test_fits_has_a_field_per_scenario_with_verdict() -> None:
     assert isinstance(result, FitsResult)
     fields = [f["text"] for f in GOLDEN_CASES["fits_llama_3_1_70b_h100"]().blocks[2]["fields"]]
     assert len(fields) == len(result.scenarios) == 6
-    assert fields[0].startswith("*Inference · bf16*\n:large_yellow_circle: 79.2 GB per GPU × 2 GPUs")
-    assert fields[2].startswith("*Inference · int4*\n:white_check_mark: 45.1 GB per GPU on 1 GPU")
+    assert fields[0].startswith("*Inference · bf16*\n:large_yellow_circle: 79.2 GB (73.7 GiB) per GPU × 2 GPUs")
+    assert fields[2].startswith("*Inference · int4*\n:white_check_mark: 45.1 GB (42.0 GiB) on 1 GPU")
     for field, scenario in zip(fields, result.scenarios, strict=True):
         assert escape_mrkdwn(scenario.verdict_text) in field
 

@@ -31,18 +31,18 @@ KEY_FIGURES: dict[str, tuple[str, ...]] = {
     "fits_20b_h100": (
         "85.5 GB (79.6 GiB) visible per GPU, 84.5 GB usable",  # 85.5e9 B / 2**30 = 79.6 GiB; − 1 GB context
         "Weights: 20B params × 2 bytes (bf16) = 40.0 GB",
-        "Inference · bf16: ✅ 45.7 GB per GPU on 1 GPU",
-        "Full training · bf16: 🟡 75.1 GB per GPU × 5 GPUs",
+        "Inference · bf16: ✅ 45.7 GB (42.5 GiB) on 1 GPU",  # GiB beside GB on the verdict line
+        "Full training · bf16: 🟡 75.1 GB (69.9 GiB) per GPU × 5 GPUs",
         "= 16 bytes/param",  # 2 + 2 + 12 for mixed-precision AdamW (ZeRO, arXiv 1910.02054 §3.1)
         "ZeRO-3 over 5 GPUs",
         "▼ usable 84.5 GB",
     ),
     "fits_llama_3_1_70b_h100": (
-        "Inference · bf16: 🟡 79.2 GB per GPU × 2 GPUs",
+        "Inference · bf16: 🟡 79.2 GB (73.7 GiB) per GPU × 2 GPUs",
         "tensor parallel over 2 GPUs",
         "Weights: 70.6B params × 2 bytes (bf16) = 141.1 GB",  # 70,553,706,496 × 2 (HF safetensors count)
-        "Full training · bf16: 🟡 81.1 GB per GPU × 16 GPUs",
-        "QLoRA · nf4: ✅ 56.6 GB per GPU on 1 GPU",
+        "Full training · bf16: 🟡 79.4 GB (73.9 GiB) per GPU × 16 GPUs",
+        "QLoRA · nf4: ✅ 56.6 GB (52.7 GiB) on 1 GPU",
     ),
     "gpus": ("* h100-sxm", "989", "$2.99", "65 fp16", "no public price", "Default: h100-sxm."),
     "models": ("llama-3.1-70b", "70.6B", "mixtral-8x7b", "46.7B", "12.9B", "128k", "32k"),

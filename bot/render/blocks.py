@@ -23,6 +23,7 @@ from bot.render.formatting import (
     format_energy,
     format_gb,
     format_gpus,
+    format_memory,
     format_price,
     format_tflops,
     mode_label,
@@ -318,21 +319,21 @@ def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
         compute += f"\n_tokens assumed: {r.tokens / r.params:.3g} per param (Chinchilla)_"
     achieved = format_rate(r.peak_flops * r.mfu)
     throughput = (
-        f"*Throughput per GPU*\n{format_rate(r.peak_flops)} {r.dtype} dense peak\n"
+        f"*Throughput per {r.unit}*\n{format_rate(r.peak_flops)} {r.dtype} dense peak\n"
         f"× {format_percent(r.mfu)} MFU = {achieved}"
     )
-    hours = f"*GPU-hours*\n{format_count(r.gpu_hours)}\non {escape_mrkdwn(r.gpu_name)}"
+    hours = f"*{r.unit[:1].upper()}{r.unit[1:]}-hours*\n{format_count(r.gpu_hours)}\non {escape_mrkdwn(r.gpu_name)}"
     sizing = {
         "given": "cluster size as given",
         "deadline": "cluster sized to the deadline",
         "default_deadline": "cluster sized to the default deadline",
     }[r.num_gpus_reason]
-    wall = f"*Wall-clock*\n{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}\n{sizing}"
+    wall = f"*Wall-clock*\n{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus, r.unit)}\n{sizing}"
     if r.cost_usd is not None and r.price_per_gpu_hour is not None:
         source = f" ({escape_mrkdwn(r.price_source)})" if r.price_source else ""
-        cost = f"*Cost*\n{format_usd(r.cost_usd)}\nat {format_price(r.price_per_gpu_hour)}{source}"
+        cost = f"*Cost*\n{format_usd(r.cost_usd)}\nat {format_price(r.price_per_gpu_hour, r.unit)}{source}"
     else:
-        cost = "*Cost*\nunknown: no catalog price\nadd `price=2.5` (USD per GPU-hour)"
+        cost = f"*Cost*\nunknown: no catalog price\nadd `price=2.5` (USD per {r.unit}-hour)"
     energy = (
         f"*Energy*\n{format_energy(r.energy_kwh)}\n{format_co2(r.co2_tonnes)}"
         if r.energy_kwh is not None and r.co2_tonnes is not None
@@ -347,8 +348,8 @@ def _traincost(r: TrainCostResult) -> tuple[str, list[Block]]:
     blocks.extend(_context([f"*Formula:* {inline_code(r.formula)}", *_assumption_lines(r.assumptions)]))
     cost_text = f", {format_usd(r.cost_usd)}" if r.cost_usd is not None else ""
     fallback = (
-        f"{subject} on {r.gpu_name}: {format_flops(r.flops)}, {format_count(r.gpu_hours)} GPU-hours"
-        f"{cost_text}, {format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}"
+        f"{subject} on {r.gpu_name}: {format_flops(r.flops)}, {format_count(r.gpu_hours)} {r.unit}-hours"
+        f"{cost_text}, {format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus, r.unit)}"
     )
     return escape_mrkdwn(fallback), blocks
 
@@ -363,12 +364,13 @@ def _comparison_lines(r: TrainCostResult) -> list[str]:
     if current is not None and current not in shown:
         shown = [*shown[: MAX_COMPARISON_ROWS - 1], current]
     scale = max((_row_cost(row) for row in shown if row.cost_usd is not None), default=0.0)
-    key_width = max(len("GPU"), *(len(row.gpu) for row in shown)) if shown else len("GPU")
+    device = "GPU" if r.unit == "GPU" else "device"  # the rows mix GPUs and chips: a chip's answer says so
+    key_width = max(len(device), *(len(row.gpu) for row in shown)) if shown else len(device)
     mfus = {row.mfu for row in r.comparison}
     mfu = f"MFU {format_percent(r.mfu)}" if mfus == {r.mfu} else "MFU per dtype as above"
     lines = [
         f"Same job across the catalog ({mfu}), cheapest first",
-        f"  {'GPU':<{key_width}}  dtype      cost  GPU-hours",
+        f"  {device:<{key_width}}  dtype      cost  {'GPU-hours' if device == 'GPU' else 'hours':>9}",
     ]
     for row in shown:
         mark = "▸" if row.gpu == r.gpu else " "
@@ -416,8 +418,7 @@ def _servecost(r: ServeCostResult) -> tuple[str, list[Block]]:
 def _fits(r: FitsResult) -> tuple[str, list[Block]]:
     subject = r.model if r.model else f"{format_count(r.params)} params"
     about = [
-        f"*{escape_mrkdwn(r.gpu_name)}*: {format_bytes(r.gpu_memory_bytes)} "
-        f"({format_bytes(r.gpu_memory_bytes, binary=True)}) visible per GPU, "
+        f"*{escape_mrkdwn(r.gpu_name)}*: {format_memory(r.gpu_memory_bytes)} visible per {r.unit}, "
         f"{format_bytes(r.usable_gpu_memory_bytes)} usable after the runtime reserve"
     ]
     if r.active_params != r.params:
@@ -430,12 +431,12 @@ def _fits(r: FitsResult) -> tuple[str, list[Block]]:
     shown = r.scenarios[:MAX_FIELDS]
     blocks: list[Block] = [_header(f"Memory fit: {subject} on {r.gpu_name}"), _section("\n".join(about))]
     if shown:
-        blocks.append(_section(fields=[_scenario_field(s) for s in shown]))
+        blocks.append(_section(fields=[_scenario_field(s, r.unit) for s in shown]))
         blocks.append(_preformatted(_fits_table(r)))
     scenario_assumptions = (a for s in r.scenarios for a in s.assumptions)
     blocks.extend(_context(_assumption_lines([*r.assumptions, *scenario_assumptions])))
     verdicts = "; ".join(
-        f"{mode_label(s.mode)} {s.dtype}: {format_bytes(_shown(s)[2])}/GPU × {_shown(s)[0]}, {s.verdict_text}"
+        f"{mode_label(s.mode)} {s.dtype}: {format_bytes(_shown(s)[2])}/{r.unit} × {_shown(s)[0]}, {s.verdict_text}"
         for s in shown
     )
     return escape_mrkdwn(f"{subject} on {r.gpu_name}: {verdicts}"), blocks
@@ -456,9 +457,11 @@ def _verdict_emoji(s: Scenario) -> str:
     return _VERDICT_EMOJI[s.verdict]
 
 
-def _scenario_field(s: Scenario) -> str:
+def _scenario_field(s: Scenario, unit: str) -> str:
     gpus, _, per_gpu_bytes = _shown(s)
-    per_gpu = f"{format_bytes(per_gpu_bytes)} per GPU" + (f" × {format_gpus(gpus)}" if gpus > 1 else " on 1 GPU")
+    # the verdict line sets the per-device total against the card: GiB beside GB, as nvidia-smi counts
+    shown = format_memory(per_gpu_bytes)
+    per_gpu = f"{shown} per {unit} × {format_gpus(gpus, unit)}" if gpus > 1 else f"{shown} on 1 {unit}"
     lines = [
         f"*{mode_label(s.mode)} · {escape_mrkdwn(s.dtype)}*",
         f"{_verdict_emoji(s)} {per_gpu}",
@@ -474,13 +477,14 @@ def _scenario_field(s: Scenario) -> str:
 def _fits_table(r: FitsResult) -> list[str]:
     rows = r.scenarios[:MAX_LISTING_ROWS]
     labels = [f"{mode_label(s.mode)} {s.dtype}" for s in rows]
-    label_width = max(len("GB per GPU"), *(len(label) for label in labels))
+    per, count = f"GB per {r.unit}", f"{r.unit}s"
+    label_width = max(len(per), *(len(label) for label in labels))
     head = "".join(f"{short:>7}" for _, short, _, _ in _COMPONENTS)
-    lines = [f"{'GB per GPU':<{label_width}} {head}  {'total':>6}  GPUs"]
+    lines = [f"{per:<{label_width}} {head}  {'total':>6}  {count}"]
     layouts = [_shown(s) for s in rows]
     for label, (gpus, breakdown, per_gpu) in zip(labels, layouts, strict=True):
         cells = "".join(f"{format_gb(getattr(breakdown, field)):>7}" for field, _, _, _ in _COMPONENTS)
-        lines.append(f"{label:<{label_width}} {cells}  {format_gb(per_gpu):>6}  {gpus:>4}")
+        lines.append(f"{label:<{label_width}} {cells}  {format_gb(per_gpu):>6}  {gpus:>{len(count)}}")
     if len(r.scenarios) > len(rows):
         lines.append(f"… {len(r.scenarios) - len(rows)} more scenarios")
     lines.append("")

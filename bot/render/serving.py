@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.render.formatting import format_gpus, format_price
-from estimator.quantities import format_count
+from estimator.quantities import counted, format_count
 from estimator.serving_results import ServeCostResult, ServeGpuRow, Speed
 
 Block = dict[str, Any]
@@ -41,14 +41,20 @@ def headline(r: ServeCostResult) -> str:
     load = r.max_load
     return (
         f"{rate(r.single_stream.tokens_per_s)} per user alone · {rate(load.output_tokens_per_s)} total at "
-        f"{load.concurrent_sequences} users · {per_million(r.cost_per_million_output_tokens)} output tokens"
+        f"{counted(load.concurrent_sequences, 'user')} · {per_million(r.cost_per_million_output_tokens)} output tokens"
     )
+
+
+def _tokens(n: int, noun: str) -> str:
+    """A token count in the compact form (``8.19k tokens``) with its noun agreeing (``1 prompt token``)."""
+    return f"{format_count(n)} {noun}" + ("" if n == 1 else "s")
 
 
 def _speed_field(title: str, s: Speed) -> str:
     return (
         f"*{title}*\n{rate(s.output_tokens_per_s)} total, {rate(s.tokens_per_s_per_user)} per user\n"
-        f"{s.concurrent_sequences} sequences · ITL {ms(s.itl_ms)} · TTFT {ms(s.ttft_ms)}\n{_BOUND_TEXT[s.bound]}"
+        f"{counted(s.concurrent_sequences, 'sequence')} · ITL {ms(s.itl_ms)} · TTFT {ms(s.ttft_ms)}\n"
+        f"{_BOUND_TEXT[s.bound]}"
     )
 
 
@@ -59,7 +65,7 @@ def fields(r: ServeCostResult) -> list[str]:
     one = r.single_stream
     out = [
         f"*Single stream*\n{rate(one.tokens_per_s)} per user (ITL {ms(one.itl_ms)})\n"
-        f"TTFT {ms(one.ttft_ms)} for {format_count(r.input_tokens)} prompt tokens",
+        f"TTFT {ms(one.ttft_ms)} for {_tokens(r.input_tokens, 'prompt token')}",
         _speed_field("Max load", r.max_load),
     ]
     if r.at_batch is not None:
@@ -73,8 +79,8 @@ def fields(r: ServeCostResult) -> list[str]:
         f"{price} × {format_gpus(r.num_gpus)}"
     )
     out.append(
-        f"*Memory*\nKV cache holds {format_count(r.kv_capacity_tokens)} tokens "
-        f"({r.kv_capacity_tokens // (r.input_tokens + r.output_tokens):,} sequences of "
+        f"*Memory*\nKV cache holds {_tokens(r.kv_capacity_tokens, 'token')} "
+        f"({counted(r.kv_capacity_tokens // (r.input_tokens + r.output_tokens), 'sequence')} of "
         f"{r.input_tokens}+{r.output_tokens})\nweights {r.dtype}, KV {r.kv_dtype}, matmuls {r.compute_dtype}"
     )
     return out

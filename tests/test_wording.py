@@ -1,0 +1,96 @@
+"""Wording every answer keeps: a count agrees with its noun ("1 GPU", "1 sequence", "1 byte"), and
+TPU and Trainium answers count chips in hosts or instances, not GPUs in 8-GPU nodes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bot.render.blocks import render_reply
+from bot.render.text import blocks_to_text
+from config.catalogs import cached_catalog
+from estimator.commands import execute
+from estimator.defaults import Defaults
+from estimator.results import FitsResult, TrainCostResult
+
+CATALOG = cached_catalog(None)
+DEFAULTS = Defaults()
+NOUNS = (
+    "GPUs|chips|cards|devices|sequences|tokens|bytes|layers|heads|stages|nodes|hosts|instances|ranks|users|"
+    "requests|experts|params|parameters|replicas|steps|days|hours|weeks|months|years|GPU-hours|chip-hours"
+)
+# "1 GPUs" but not "1,024 GPUs", "2.1 GPUs", "1024+1 tokens" or "8×1 GPUs"
+ONE_PLURAL = re.compile(rf"(?<![\d.,×x+])\b1 ({NOUNS})\b")
+COMMANDS = [
+    ("fits", "7B h100 gpus=1 batch=1 ctx=1"),
+    ("fits", "llama-3.1-8b h100 batch=1 ctx=1 inference"),
+    ("fits", "70B a100 gpus=2 cpu_mem=64GB"),
+    ("fits", "mixtral-8x7b tpu-v5e gpus=1"),
+    ("fits", "deepseek-v3 trainium batch=1"),
+    ("fits", "405B tpu-v5p"),
+    ("traincost", "7B 1B h100 gpus=1"),
+    ("traincost", "7B 10B h100 days=1"),
+    ("traincost", "70B tpu-v5p days=1"),
+    ("traincost", "1B 1B trainium"),
+    ("servecost", "llama-3.1-8b h100 batch=1 in=1 out=1"),
+    ("servecost", "7B 1xh100 in=1 out=1"),
+]
+
+
+def _rendered(command: str, text: str) -> tuple[object, str]:
+    reply = execute(command, text, catalog=CATALOG, defaults=DEFAULTS)
+    message = render_reply(reply, command_text=text)
+    result = reply.result
+    dumped = json.dumps(result.model_dump(mode="json"), ensure_ascii=False) if result is not None else ""
+    return result, "\n".join([blocks_to_text(message.blocks, message.text), message.text, dumped])
+
+
+@pytest.mark.parametrize(("command", "text"), COMMANDS)
+def test_no_count_of_one_takes_a_plural(command: str, text: str) -> None:
+    _, rendered = _rendered(command, text)
+    assert ONE_PLURAL.findall(rendered) == []
+
+
+def test_one_of_each_reads_singular() -> None:
+    _, fits = _rendered("fits", "7B h100 gpus=1 batch=1 ctx=1")
+    assert "on 1 GPU" in fits
+    assert "1 token × 1 sequence" in fits
+    assert "× 1 byte (fp8)" in fits
+    _, serve = _rendered("servecost", "llama-3.1-8b h100 batch=1 in=1 out=1")
+    assert "1 sequence ·" in serve
+    assert "for 1 prompt token" in serve
+
+
+def test_tpu_fits_counts_chips_in_4_chip_hosts() -> None:
+    """TPU v5p: 4 chips per host (v5p 2x2x1 = 4 chips on 1 host, Cloud TPU docs): tensor parallelism
+    stays within 4, and the answer counts chips."""
+    result, text = _rendered("fits", "405B tpu-v5p")
+    assert isinstance(result, FitsResult)
+    assert result.unit == "chip"
+    assert "tensor parallel in powers of two up to 4 per host" in text
+    assert "GB per chip" in text
+    assert " GPU" not in text.split("\n{")[0]  # the rendered answer, JSON field names aside
+    assert all("tensor parallel 8" not in s.strategy for s in result.scenarios)
+
+
+@pytest.mark.parametrize(
+    ("gpu", "node", "name"), [("tpu-v5p", 4, "host"), ("tpu-v6e", 8, "host"), ("trainium", 16, "instance")]
+)
+def test_traincost_rounds_chips_up_to_whole_hosts(gpu: str, node: int, name: str) -> None:
+    result, text = _rendered("traincost", f"70B {gpu}")
+    assert isinstance(result, TrainCostResult)
+    assert result.unit == "chip"
+    assert result.num_gpus % node == 0
+    assert f"rounded up to whole {node}-chip {name}s" in text
+    assert "Chip-hours" in text
+    assert "/chip-h" in text
+
+
+def test_gpus_keep_8_gpu_nodes() -> None:
+    result, text = _rendered("traincost", "70B h100")
+    assert isinstance(result, TrainCostResult)
+    assert result.unit == "GPU"
+    assert result.num_gpus % 8 == 0
+    assert "rounded up to whole 8-GPU nodes" in text
