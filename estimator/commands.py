@@ -192,6 +192,7 @@ def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsRe
         cpu_mem=parsed.cpu_mem,
         gpu_mem=parsed.gpu_mem,
         recompute=parsed.recompute,
+        attention=parsed.attention,
         prefill_chunk=parsed.prefill_chunk,
     )
     return estimate_fits(job, gpu, defaults)
@@ -250,6 +251,8 @@ Usage: {USAGE["fits"]}
   dtype=          weight precision for inference: fp32, bf16, fp8, int8, int4
   gpus=N zero=0-3 offload=none|optimizer|full  ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
   prefill_chunk=8192  serving: tokens per step (vLLM's max_num_batched_tokens)
+  recompute=none|selective|full  activation recomputation (default: none, full where it must)
+  attention=eager  training without FlashAttention: stores the s² scores (Korthikanti's 5·a·s/h term)
   lengths in tokens read k as 1024: ctx=8k is 8192, 32k 32768, 128k 131072 (ctx=8000 is 8000)
 Memory: inference = weights + KV cache for every sequence + a chunked-prefill working set + overhead;
 training = weights + gradients + optimizer

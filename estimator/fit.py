@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -94,6 +94,9 @@ class FitJob(BaseModel):
     cpu_mem: int | None = Field(default=None, ge=0)
     gpu_mem: int | None = Field(default=None, ge=1)
     recompute: Recompute | None = None
+    attention: Literal["flash", "eager"] | None = Field(
+        default=None, description="Training attention kernel: FlashAttention (default) or eager (s² scores stored)."
+    )
     prefill_chunk: int | None = Field(default=None, ge=1, description="Serving: tokens per step (chunked prefill).")
 
 
@@ -284,8 +287,11 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
 
 
 def _recomputes(job: FitJob) -> tuple[Recompute, ...]:
-    """Recomputation settings to try, least recomputation first."""
-    return (job.recompute,) if job.recompute is not None else ("none", "full")
+    """Recomputation settings to try, least recomputation first (selective only differs from none
+    when eager attention stores the s² scores: it drops them)."""
+    if job.recompute is not None:
+        return (job.recompute,)
+    return ("none", "selective", "full") if job.attention == "eager" else ("none", "full")
 
 
 def _search(s: _Request, placer: Placer) -> _Search:
@@ -522,13 +528,14 @@ def _scenario_assumptions(
             lines.append(_NF4_BASE + kept_16bit)
         else:
             lines.append(f"Frozen base in {w.label}: 2 bytes/param")
-    recompute = shown.layout.recompute
+    recompute, tensor = shown.layout.recompute, shown.layout.tensor
+    kernel = "FlashAttention" if s.budget.flash else "eager attention"
     line = (
         f"Activations (Korthikanti et al. 2022, arXiv 2205.05198) for {_tokens(s.budget.ctx)} × "
-        f"micro-batch {s.budget.batch} per {s.unit}, FlashAttention, fp32 logits; {_RECOMPUTATION[recompute]}"
+        f"micro-batch {s.budget.batch} per {s.unit}, {kernel}, fp32 logits; {_RECOMPUTATION[recompute]}"
     )
-    if auto_recompute and recompute == "full":
-        without = s.budget.activations(w.mode, shown.layout.tensor, "none")
+    if auto_recompute and recompute != "none":
+        without = s.budget.activations(w.mode, tensor, "none")
         plain = placer(shown.layout._replace(recompute="none"))
         if plain.per_gpu <= COMFORTABLE * s.budget.usable and plain.holds(s.budget):
             # the rule that keeps memory per GPU from rising with the GPU count (see GPU counts)
@@ -541,10 +548,21 @@ def _scenario_assumptions(
                 f" — chosen because without it activations take {format_bytes(without)} per {s.unit} and the plan "
                 f"would not fit within {COMFORTABLE:.0%} of usable memory"
             )
-    if recompute in ("none", "selective"):
+    scores = s.budget.activations(w.mode, tensor, "none") - s.budget.activations(w.mode, tensor, "selective")
+    if recompute in ("none", "selective") and s.budget.flash:
         line += (
             "; with FlashAttention no s² scores are stored, so recompute=none and recompute=selective "
-            "give the same figure"
+            "give the same figure (attention=eager for the figure without it)"
+        )
+    elif recompute == "none":
+        line += (
+            f"; eager attention stores the softmax scores, 5·a·s/h bytes per token and layer: "
+            f"{format_bytes(scores)} per {s.unit} (recompute=selective drops them)"
+        )
+    elif recompute == "selective":
+        line += (
+            f"; selective recomputation recomputes the attention core instead of storing its s² scores "
+            f"({format_bytes(scores)} per {s.unit} saved, Korthikanti §4.2)"
         )
     if recompute == "full":
         line += (
@@ -599,6 +617,7 @@ def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
         tp_degrees=degrees,
         prefill_chunk=job.prefill_chunk or DEFAULT_PREFILL_CHUNK,
         activation_memo={},
+        flash=job.attention != "eager",
     )
     return _Request(
         job=job, gpu=gpu, budget=budget, memory=memory, rank=job.rank or defaults.lora_rank, sixteen_bit=sixteen_bit

@@ -44,6 +44,7 @@ class Budget(NamedTuple):
     tp_degrees: tuple[int, ...]
     prefill_chunk: int  # serving: tokens per scheduler step (vLLM's max_num_batched_tokens)
     activation_memo: dict[tuple[bool, int, Recompute], int]
+    flash: bool = True  # training: FlashAttention (no s² scores stored); serving engines always use it
 
     def activations(self, mode: Mode, tensor: int, recompute: Recompute) -> int:
         """Activation bytes per GPU (memoised: searches ask for the same few values many times)."""
@@ -54,7 +55,9 @@ class Budget(NamedTuple):
             value = self.activation_memo[key] = (
                 inference_activation_bytes(self.shape, self.ctx, self.batch, tensor, prefill_chunk=self.prefill_chunk)
                 if inference
-                else training_activation_bytes(self.shape, self.ctx, self.batch, recompute, tensor_parallel=tensor)
+                else training_activation_bytes(
+                    self.shape, self.ctx, self.batch, recompute, tensor_parallel=tensor, flash=self.flash
+                )
             )
         return value
 

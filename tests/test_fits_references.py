@@ -25,7 +25,7 @@ from estimator.defaults import Defaults
 from estimator.fit import FitJob, _setup, _workloads, estimate_fits
 from estimator.placement import Layout, Placer
 from estimator.precision import Precision
-from estimator.results import Mode
+from estimator.results import Mode, Scenario
 from estimator.shapes import shape_of
 
 CATALOG = cached_catalog(None)
@@ -143,6 +143,59 @@ def test_full_recomputation_is_korthikantis_figure_plus_the_working_set_and_logi
     working = layer_activation_bytes(gpt3, s, b)
     assert total == 2 * s * b * h * (layers - 1) + working + logits_bytes(s, b, 50257)
     assert total / 1e9 == pytest.approx(6.05, abs=0.01)
+
+
+# --- Korthikanti et al. 2022 Table 2: without FlashAttention (attention=eager) --------------------------
+
+GPT3_ARCH = _arch("gpt-3", (96, 12288, 4 * 12288, 96, 96), 50257, 175_000_000_000, mlp="gelu")
+
+
+def _gpt3_budget(**kwargs: object):  # type: ignore[no-untyped-def]
+    gpu = CATALOG.gpu("a100-80gb")
+    assert gpu is not None
+    n = GPT3_ARCH.official_params
+    job = FitJob.model_validate(
+        {"params": n, "active_params": n, "model": GPT3_ARCH, "modes": ("train",), "ctx": 2048, **kwargs}
+    )
+    return _setup(job, gpu, DEFAULTS).budget
+
+
+@pytest.mark.parametrize("t", [1, 8])
+def test_eager_attention_is_table_2_with_and_without_selective_recomputation(t: int) -> None:
+    """GPT-3 175B, s = 2048, b = 1, a = 96, h = 12288 (5·a·s/h = 80), L = 96. Table 2 per layer:
+    no recomputation s·b·h·(34 + 80) (t = 1), tensor + sequence parallel s·b·h·(34/t + 80/t); with
+    selective recomputation s·b·h·34/t. Exact to the byte, plus napkin's fp32 logits s·b·V·4/t."""
+    s, h, layers = 2048, 12288, 96
+    logits = math.ceil(s * 50257 * 4 / t)
+    eager, flash = _gpt3_budget(attention="eager"), _gpt3_budget()
+    assert eager.activations("train", t, "none") == layers * s * h * (34 + 80) // t + logits
+    assert eager.activations("train", t, "selective") == layers * s * h * 34 // t + logits
+    # FlashAttention stores no scores: none and selective are the selective row
+    assert flash.activations("train", t, "none") == flash.activations("train", t, "selective")
+    assert flash.activations("train", t, "none") == eager.activations("train", t, "selective")
+
+
+def test_fits_answers_the_no_flashattention_figure_when_asked() -> None:
+    """`fits gpt-3 ... attention=eager recompute=none` costs more memory per GPU than with
+    FlashAttention, and says why; recompute=selective brings it back to the FlashAttention figure."""
+    gpu = CATALOG.gpu("a100-80gb")
+    assert gpu is not None
+
+    def answer(**kwargs: object) -> Scenario:
+        n = GPT3_ARCH.official_params
+        job = FitJob.model_validate(
+            {"params": n, "active_params": n, "model": GPT3_ARCH, "modes": ("train",), "ctx": 2048, "num_gpus": 1024,
+             **kwargs}
+        )  # fmt: skip
+        return estimate_fits(job, gpu, DEFAULTS).scenarios[0]
+
+    eager = answer(attention="eager", recompute="none")
+    flash = answer(recompute="none")
+    selective = answer(attention="eager", recompute="selective")
+    assert eager.breakdown.activations > flash.breakdown.activations
+    assert selective.breakdown.activations == flash.breakdown.activations
+    assert "eager attention stores the softmax scores, 5·a·s/h" in " ".join(eager.assumptions)
+    assert "(attention=eager for the figure without it)" in " ".join(flash.assumptions)
 
 
 # --- properties over presets × GPUs × modes -------------------------------------------------------------

@@ -111,6 +111,25 @@ def test_context_lengths_in_whole_k_are_binary(text: str, ctx: int) -> None:
     assert parse_command("fits", f"8B {text}", CATALOG).ctx == ctx
 
 
+@pytest.mark.parametrize(
+    ("text", "attention"),
+    [
+        ("attention=eager", "eager"),
+        ("attention=flash", "flash"),
+        ("flash=no", "eager"),
+        ("flash=yes", "flash"),
+        ("", None),
+    ],
+)
+def test_attention_kernel_option(text: str, attention: str | None) -> None:
+    assert parse_command("fits", f"8B train {text}", CATALOG).attention == attention
+
+
+def test_attention_option_refuses_other_words() -> None:
+    with pytest.raises(GrammarError, match="attention"):
+        parse_command("fits", "8B attention=sparse", CATALOG)
+
+
 def test_serving_lengths_read_k_as_1024_and_training_tokens_stay_decimal() -> None:
     serve = parse_command("servecost", "8B h100 in=2k out=512", CATALOG)
     assert (serve.input_tokens, serve.output_tokens) == (2048, 512)
