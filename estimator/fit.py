@@ -688,7 +688,8 @@ def _assumptions(s: _Request, defaults: Defaults) -> list[str]:
     lines.append(
         f"Usable memory = {format_bytes(s.memory)}{given} − {format_bytes(defaults.cuda_context_bytes)} "
         f"{_reserve_name(s.gpu)} = {s.usable_text} per {unit}; every component gets +{s.budget.headroom:.0%} "
-        "allocator headroom; GB = 10⁹ bytes"
+        "allocator headroom; GB = 10⁹ bytes; GiB = 2³⁰ bytes as nvidia-smi counts (its MiB ÷ 1024), shown "
+        "beside GB for the card and on each verdict line"
     )
     lines.append(f"Sequence length {_tokens(s.budget.ctx)}, batch {s.budget.batch} per {unit}")
     if job.active_params != job.params:

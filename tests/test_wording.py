@@ -94,3 +94,22 @@ def test_gpus_keep_8_gpu_nodes() -> None:
     assert result.unit == "GPU"
     assert result.num_gpus % 8 == 0
     assert "rounded up to whole 8-GPU nodes" in text
+
+
+VERDICT_LINE = re.compile(
+    r"^[\w ]+ · \w+: (✅|🟡|❌|⚠️) [\d.]+ [kMGT]?B \([\d.]+ [KMGT]iB\) "
+    r"(on 1 (GPU|chip)|per (GPU|chip) × [\d,]+ (GPUs|chips))$"
+)
+
+
+@pytest.mark.parametrize("text", ["20B h100", "70B a100 gpus=8 lora", "405B tpu-v5p", "7B h100 gpu_mem=24GB"])
+def test_every_verdict_line_gives_gib_beside_gb(text: str) -> None:
+    """One rule: the per-device total on each verdict line carries GiB (what nvidia-smi counts) beside
+    GB, as does the card's memory; an A100 80GB (81920 MiB) shows 85.9 GB (80.0 GiB)."""
+    result, rendered = _rendered("fits", text)
+    assert isinstance(result, FitsResult)
+    verdicts = [line for line in rendered.splitlines() if " · " in line and ": " in line and "GB" in line]
+    assert len(verdicts) == len(result.scenarios)
+    assert all(VERDICT_LINE.match(line) for line in verdicts), verdicts
+    _, a100 = _rendered("fits", "70B a100")
+    assert "85.9 GB (80.0 GiB) visible per GPU" in a100
