@@ -302,12 +302,15 @@ def _search(s: _Request, placer: Placer) -> _Search:
     requested: Offload = job.offload or "none"
     recomputes = _recomputes(job)
     stages = _zero_stages(job, requested)
-    hit, closest = choose_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
     # the fewest GPUs under the rules gpus= follows: every stage it may try, the most recomputation it may choose
     fewest = fewest_training(placer, stages, requested, recomputes[-1])
-    if hit is None and fewest is not None and job.num_gpus is None:
+    least = None if fewest is None else fewest.layout.gpus
+    hit, closest = choose_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes, fewest=least)
+    if hit is None and least is not None and job.num_gpus is None:
         # "Needs N" describes the split that gpus=N chooses
-        fewest = choose_training(placer, fewest.layout.gpus, stages=stages, offload=requested, recomputes=recomputes)[0]
+        fewest, _ = choose_training(
+            placer, least, stages=stages, offload=requested, recomputes=recomputes, fewest=least
+        )
     used = hit or fewest
     return _Search(hit, closest, fewest, used.layout.recompute if used is not None else recomputes[-1])
 

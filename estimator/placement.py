@@ -136,12 +136,13 @@ class Placer:
     """Where one workload's bytes sit for any layout on one budget: each layout placed once (a
     scenario and its searches ask for the same few again), and a cheap check for the searches."""
 
-    __slots__ = ("_gathered", "_inference", "_placed", "_states", "budget", "workload")
+    __slots__ = ("_gathered", "_inference", "_placed", "_probed", "_states", "budget", "workload")
 
     def __init__(self, budget: Budget, workload: Workload) -> None:
         self.budget = budget
         self.workload = workload
         self._placed: dict[Layout, Placement] = {}
+        self._probed: dict[Layout, tuple[int, bool]] = {}
         self._inference = workload.mode == "inference"
         if not self._inference:
             spec, trained = budget.spec, workload.trained_params
@@ -188,6 +189,25 @@ class Placer:
         layout = _training_split(tensor, data, zero, offload, recompute, pipeline=pipeline)
         placed = self._placed[layout] = self._place(layout, states)
         return placed.holds(self.budget)
+
+    def probe(self, layout: Layout) -> tuple[int, bool]:
+        """A training layout's bytes per GPU and whether it holds (``Placement.holds``), without
+        building its placement: what the choice of split compares, for many layouts."""
+        known = self._probed.get(layout)
+        if known is None:
+            b, lay = self.budget, layout
+            weights, gradients, optimizer, buffers, cpu_total = self._training_states(
+                lay.tensor, lay.data, lay.zero, lay.offload, lay.pipeline
+            )
+            on_gpu = (
+                weights + gradients + optimizer + buffers + b.activations(self.workload.mode, lay.tensor, lay.recompute)
+            )
+            per_gpu = on_gpu + allocator_headroom_bytes(on_gpu, b.headroom)
+            holds = per_gpu <= b.usable
+            if holds and cpu_total and b.cpu_memory is not None:  # as ``_place`` sizes the host per node
+                holds = host_memory_needed(ceil(cpu_total / ceil(lay.gpus / b.node_size))) <= b.cpu_memory
+            known = self._probed[layout] = (per_gpu, holds)
+        return known
 
     def state_bytes(self, tensor: int, data: int, zero: int, offload: Offload, pipeline: int = 1) -> int:
         """A training split's bytes on one GPU other than activations, before the allocator headroom."""
@@ -409,16 +429,26 @@ def _families(
     return sorted(families)
 
 
-def _family_at(placer: Placer, f: _Family, offload: Offload, gpus: int) -> Placement:
+class _Candidate(NamedTuple):
+    """A split the choice compares: its layout, bytes per GPU, and whether it holds."""
+
+    layout: Layout
+    per_gpu: int
+    holds: bool
+
+
+def _family_at(placer: Placer, f: _Family, offload: Offload, gpus: int) -> _Candidate:
     """``f`` on ``gpus`` GPUs: as many data-parallel ranks as fit (the rest idle), or one rank where
     ZeRO-3's gather buffers outweigh what sharding saves (a tiny model)."""
     data = gpus // f.width
-    placed = placer(_training_split(f.tensor, data, f.zero, offload, f.recompute, pipeline=f.pipeline))
+    layout = _training_split(f.tensor, data, f.zero, offload, f.recompute, pipeline=f.pipeline)
+    per_gpu, holds = placer.probe(layout)
     if f.zero == 3 and data > 1:
-        one = placer(_training_split(f.tensor, 1, f.zero, offload, f.recompute, pipeline=f.pipeline))
-        if one.per_gpu < placed.per_gpu:
-            return one
-    return placed
+        one = layout._replace(data=1)
+        one_per_gpu, one_holds = placer.probe(one)
+        if one_per_gpu < per_gpu:
+            return _Candidate(one, one_per_gpu, one_holds)
+    return _Candidate(layout, per_gpu, holds)
 
 
 def _floor(placer: Placer, f: _Family, offload: Offload) -> int:
@@ -429,7 +459,8 @@ def _floor(placer: Placer, f: _Family, offload: Offload) -> int:
     )
     floor = on_gpu + allocator_headroom_bytes(on_gpu, b.headroom)
     if f.zero == 3:
-        floor = min(floor, placer(_training_split(f.tensor, 1, 3, offload, f.recompute, pipeline=f.pipeline)).per_gpu)
+        one = _training_split(f.tensor, 1, 3, offload, f.recompute, pipeline=f.pipeline)
+        floor = min(floor, placer.probe(one)[0])
     return floor
 
 
@@ -440,9 +471,11 @@ def choose_training(
     stages: tuple[int, ...],
     offload: Offload,
     recomputes: tuple[Recompute, ...],
+    fewest: int | None = None,
 ) -> tuple[Placement | None, Placement]:
     """The training split to run on ``gpus`` GPUs (None when none fits), and the split of at most
-    ``gpus`` GPUs with the least memory per GPU (what to show when none fits).
+    ``gpus`` GPUs with the least memory per GPU (what to show when none fits; the chosen split when
+    one is). ``fewest``, when known, is the fewest GPUs any split holds on (it saves a search).
 
     Every split of at most ``gpus`` GPUs is a candidate (any left over stay idle). Until some split
     fits within ``COMFORTABLE`` of usable memory, the choice is the fitting split with the least memory
@@ -453,19 +486,42 @@ def choose_training(
     b = placer.budget
     limit = b.usable * COMFORTABLE
     families = _families(b, gpus, stages, offload, recomputes)
-    placed = [_family_at(placer, f, offload, gpus) for f in families]
-    closest = min(placed, key=lambda p: p.per_gpu)  # the first of equals: the most preferred
-    if not any(p.per_gpu <= limit and p.holds(b) for p in placed):
-        fitting = [p for p in placed if p.holds(b)]
-        return (min(fitting, key=lambda p: p.per_gpu) if fitting else None), closest
-    # the first count where some split is comfortable: the fewest GPUs that hold it within ``limit``
-    roomy = Placer(b._replace(usable=math.floor(limit)), placer.workload)
-    first = fewest_training(roomy, stages, offload, recomputes[-1])
-    start = gpus if first is None else first.layout.gpus  # (found: some split of ``gpus`` is comfortable)
+    if fewest is not None and fewest <= gpus:
+        # some split holds, so no closest misfit is needed: leave out families whose activations alone
+        # overflow (no data-parallel rank count makes them hold)
+        mode = placer.workload.mode
+        families = [f for f in families if not placer.overflows(b.activations(mode, f.tensor, f.recompute))]
+
+    def roomy(c: _Candidate) -> bool:
+        return c.holds and c.per_gpu <= limit
+
+    def first_roomy_count() -> int | None:
+        """The first count where some split is comfortable: the fewest GPUs that hold it within ``limit``."""
+        roomy_placer = Placer(b._replace(usable=math.floor(limit)), placer.workload)
+        found = fewest_training(roomy_placer, stages, offload, recomputes[-1])
+        return None if found is None else found.layout.gpus
+
+    # a split comfortable on c GPUs stays so on more (more data-parallel ranks never add memory)
+    start = first_roomy_count() if fewest is not None and fewest < gpus else None
+    if start is None or start > gpus:
+        at_gpus: list[_Candidate] = []
+        for f in families:
+            at_gpus.append(_family_at(placer, f, offload, gpus))
+            if fewest == gpus and roomy(at_gpus[-1]):
+                # the fewest count that holds has a comfortable split: it is where the choice starts
+                chosen = placer(at_gpus[-1].layout)
+                return chosen, chosen
+        if not any(roomy(c) for c in at_gpus):
+            fitting = [c for c in at_gpus if c.holds]
+            if fitting:
+                tightest = placer(min(fitting, key=lambda c: c.per_gpu).layout)
+                return tightest, tightest
+            return None, placer(min(at_gpus, key=lambda c: c.per_gpu).layout)  # the first of equals: most preferred
+        start = first_roomy_count() or gpus  # (found: some split of ``gpus`` is comfortable)
     index, pick = next(
-        (i, p)
-        for i, p in ((i, _family_at(placer, f, offload, start)) for i, f in enumerate(families) if f.width <= start)
-        if p.per_gpu <= limit and p.holds(b)
+        (i, c)
+        for i, c in ((i, _family_at(placer, f, offload, start)) for i, f in enumerate(families) if f.width <= start)
+        if roomy(c)
     )
     floors: dict[int, int] = {}
 
@@ -474,10 +530,10 @@ def choose_training(
             floors[i] = _floor(placer, families[i], offload)
         return floors[i]
 
-    def grown(count: int) -> Placement:
+    def grown(count: int) -> _Candidate:
         """The chosen family with the ranks ``count`` GPUs give it, if that takes no more memory."""
-        placed = _family_at(placer, families[index], offload, count)
-        return placed if placed.per_gpu <= pick.per_gpu and placed.holds(b) else pick
+        more = _family_at(placer, families[index], offload, count)
+        return more if more.per_gpu <= pick.per_gpu and more.holds else pick
 
     live = [i for i in range(index) if floor(i) <= pick.per_gpu]
     for count in range(start + 1, gpus + 1):
@@ -486,15 +542,15 @@ def choose_training(
         # more preferred families, whose splits change only at multiples of their width
         for i in (i for i in live if count % families[i].width == 0):
             candidate = _family_at(placer, families[i], offload, count)
-            if candidate.holds(b):
+            if candidate.holds:
                 pick = grown(count - 1)
                 if candidate.per_gpu <= pick.per_gpu:
                     index, pick = i, candidate
                     live = [j for j in live if j < index and floor(j) <= pick.per_gpu]
                     break
                 live = [j for j in live if floor(j) <= pick.per_gpu]
-    pick = grown(gpus)
-    return pick, pick
+    chosen = placer(grown(gpus).layout)
+    return chosen, chosen
 
 
 def inference_offload(placer: Placer, gpus: int) -> Placement | None:

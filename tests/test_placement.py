@@ -157,25 +157,32 @@ def _rule_as_stated(placer: Placer, gpus: int, recomputes: tuple[Recompute, ...]
     return pick
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     params=st.integers(1_000_000_000, 150_000_000_000),
     memory_gb=st.integers(16, 200),
     mode_index=st.sampled_from([3, 4, 5]),  # train, LoRA, QLoRA
     gpus=st.integers(1, 20),
+    hinted=st.booleans(),
 )
 def test_choose_training_is_the_rule_applied_count_by_count(
-    params: int, memory_gb: int, mode_index: int, gpus: int
+    params: int, memory_gb: int, mode_index: int, gpus: int, hinted: bool
 ) -> None:
+    """The event-driven search (and its shortcut when the fewest count is known) against the rule
+    applied literally to every split of every count up to ``gpus``."""
     recomputes: tuple[Recompute, ...] = ("none", "full")
+    stages = (0, 1, 2, 3)
     stated = _rule_as_stated(_placer(params, memory_gb, mode_index), gpus, recomputes)
+    placer = _placer(params, memory_gb, mode_index)
+    least = fewest_training(placer, stages, "none", "full") if hinted else None
     chosen, closest = choose_training(
-        _placer(params, memory_gb, mode_index), gpus, stages=(0, 1, 2, 3), offload="none", recomputes=recomputes
+        placer, gpus, stages=stages, offload="none", recomputes=recomputes, fewest=least and least.layout.gpus
     )
     if stated is None:
         assert chosen is None
-        assert closest.per_gpu > _placer(params, memory_gb, mode_index).budget.usable
+        assert closest.per_gpu > placer.budget.usable
         return
     assert chosen is not None
     assert chosen.per_gpu == stated.per_gpu
     assert chosen.layout == stated.layout
+    assert chosen == _placer(params, memory_gb, mode_index)(chosen.layout)  # probed figures are placed figures
