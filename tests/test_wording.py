@@ -14,6 +14,7 @@ from config.catalogs import cached_catalog
 from estimator.commands import execute
 from estimator.defaults import Defaults
 from estimator.results import FitsResult, TrainCostResult
+from estimator.serving_results import ServeCostResult
 
 CATALOG = cached_catalog(None)
 DEFAULTS = Defaults()
@@ -43,7 +44,8 @@ def _rendered(command: str, text: str) -> tuple[object, str]:
     reply = execute(command, text, catalog=CATALOG, defaults=DEFAULTS)
     message = render_reply(reply, command_text=text)
     result = reply.result
-    dumped = json.dumps(result.model_dump(mode="json"), ensure_ascii=False) if result is not None else ""
+    assert isinstance(result, FitsResult | TrainCostResult | ServeCostResult)
+    dumped = json.dumps(result.model_dump(mode="json"), ensure_ascii=False)
     return result, "\n".join([blocks_to_text(message.blocks, message.text), message.text, dumped])
 
 
