@@ -521,6 +521,7 @@ def _scenario_assumptions(
             f"Activations: chunked prefill of at most {_tokens(s.budget.prefill_chunk)} per step "
             "(vLLM's default max_num_batched_tokens; set prefill_chunk=), one layer's working set at a time "
             f"(FlashAttention), fp32 logits for each sequence's last token only ({counted(s.budget.batch, 'sequence')})"
+            + ("" if s.budget.flash else "; attention=eager is for training: serving engines run fused attention")
         )
         return lines
     if w.mode == "train":
