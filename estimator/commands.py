@@ -218,6 +218,7 @@ def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsRe
         cpu_mem=parsed.cpu_mem,
         gpu_mem=parsed.gpu_mem,
         recompute=parsed.recompute,
+        attention=parsed.attention,
         prefill_chunk=parsed.prefill_chunk,
     )
     return estimate_fits(job, gpu, defaults)
@@ -299,6 +300,12 @@ Usage: {USAGE["fits"]}
   ctx=4096 batch=1 optimizer=adamw rank=16 cpu_mem=512GB
   prefill_chunk=8192  serving tokens per step (vLLM's
                   max_num_batched_tokens)
+  recompute=none|selective|full  activation recomputation
+                  (default none; full where it must)
+  attention=eager training without FlashAttention: keeps
+                  the s² scores (Korthikanti's 5·a·s/h)
+Lengths in tokens read k as 1024: ctx=8k is 8192,
+  128k is 131072 (ctx=8000 is 8000).
 Memory: inference = weights + KV cache for every
   sequence + a chunked-prefill working set + overhead;
   training = weights + gradients + optimizer states
@@ -313,7 +320,8 @@ Usage: {USAGE["servecost"]}
   [dtype]         weights: bf16 (default), fp8, int8,
                   int4, fp4
   kv=fp8          KV cache precision
-  in=1000         prompt tokens per request
+  in=1000         prompt tokens per request (in=8k is
+                  8192: k is 1024 for lengths)
   out=1000        output tokens per request
   batch=N         answer at N concurrent sequences
   mbu=0.7 mfu=0.4 bandwidth and compute efficiency

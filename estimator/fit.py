@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -34,14 +34,14 @@ from estimator.placement import (
     Placement,
     Placer,
     Workload,
+    choose_training,
     fewest_inference,
     fewest_training,
-    first_fit_training,
     inference_layout,
     inference_offload,
 )
 from estimator.precision import NF4_BYTES_PER_PARAM, Precision
-from estimator.quantities import format_bytes, format_count
+from estimator.quantities import counted, format_bytes, format_count
 from estimator.results import FitsResult, Mode, Plan, Scenario, Verdict
 from estimator.shapes import Shape, assumed_shape, shape_of
 
@@ -54,13 +54,20 @@ _NF4_BASE = (
     f"Frozen base in NF4 with double quantization: {NF4_BYTES_PER_PARAM:.3f} bytes/param "
     "(Dettmers et al. 2023, arXiv 2305.14314)"
 )
-_BYTES_PER_PARAM_TEXT: dict[WeightFormat, str] = {f: f"{bytes_per_param(f):.3g}" for f in (*Precision, "nf4")}
+_BYTES_PER_PARAM_TEXT: dict[WeightFormat, str] = {
+    f: f"{bytes_per_param(f):.3g} byte" + ("" if bytes_per_param(f) == 1 else "s") for f in (*Precision, "nf4")
+}
 _SINGLE_DEVICE: dict[Recompute, Layout] = {r: Layout(recompute=r) for r in ("none", "selective", "full")}
 _RECOMPUTATION: dict[Recompute, str] = {
     "none": "no recomputation",
     "selective": "selective recomputation of attention",
     "full": "full recomputation (activation checkpointing, ≈1/3 more compute)",
 }
+
+
+def _tokens(n: int) -> str:
+    """A length in tokens as context windows are written: ``4096 tokens``, ``1 token``."""
+    return f"{n} token" + ("" if n == 1 else "s")
 
 
 class FitJob(BaseModel):
@@ -87,6 +94,9 @@ class FitJob(BaseModel):
     cpu_mem: int | None = Field(default=None, ge=0)
     gpu_mem: int | None = Field(default=None, ge=1)
     recompute: Recompute | None = None
+    attention: Literal["flash", "eager"] | None = Field(
+        default=None, description="Training attention kernel: FlashAttention (default) or eager (s² scores stored)."
+    )
     prefill_chunk: int | None = Field(default=None, ge=1, description="Serving: tokens per step (chunked prefill).")
 
 
@@ -137,12 +147,17 @@ class _Request:
         # embeddings and LM head stay 16-bit under quantization; only counted for a known architecture
         self.unquantized_params = self.shape.embedding_params if job.model is not None else 0
         self.usable_text = format_bytes(budget.usable)
+        self.unit, self.node = gpu.unit, gpu.node_name  # "GPU", "chip" or "device"; "node", "host" or "instance"
         # gpu_mem= describes a card of that size, not the catalog's
-        self.name = gpu.name if job.gpu_mem is None else f"{format_bytes(memory)} GPU"
+        self.name = gpu.name if job.gpu_mem is None else f"{format_bytes(memory)} {self.unit}"
         self._params_text: str | None = None
         self._adapter_params: int | None = None
         self._kv_cache_line: str | None = None
         self._lora_line: str | None = None
+
+    def n(self, count: int) -> str:
+        """``count`` devices in words: ``1 GPU``, ``8 GPUs``, ``4 chips``."""
+        return counted(count, self.unit)
 
     def params_text(self) -> str:
         """The parameter count as the assumptions print it."""
@@ -185,9 +200,10 @@ class _Request:
                 # MLA caches one compressed latent and the shared RoPE key per token and layer
                 formula = f"L·(d_c + d_rope)·s·b·2, d_c = {arch.mla.kv_lora_rank}, d_rope = {arch.mla.qk_rope_head_dim}"
             elif arch is not None and arch.sliding_window is not None:
-                formula += f", windowed layers hold at most {arch.sliding_window} tokens"
+                formula += f", windowed layers hold at most {_tokens(arch.sliding_window)}"
             self._kv_cache_line = (
-                f"KV cache in {self.sixteen_bit} for {self.budget.ctx} tokens × {self.budget.batch} sequences, "
+                f"KV cache in {self.sixteen_bit} for {_tokens(self.budget.ctx)} × "
+                f"{counted(self.budget.batch, 'sequence')}, "
                 f"every sequence at full context: {format_bytes(kv_cache)} ({formula} from {source})"
             )
         return self._kv_cache_line
@@ -241,22 +257,22 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
     shown, verdict = _verdict(s, placer, found)
     single = placer(_SINGLE_DEVICE[found.recompute])
     needed = 0 if found.fewest is None else found.fewest.layout.gpus
-    # The contract reports the GPU count asked about; a larger layout the verdict needs is the plan.
-    # (a hit on fewer GPUs than asked leaves the rest idle: it is still the answer for the count asked)
-    asked = shown if shown is found.hit or shown.layout.gpus == (s.job.num_gpus or 1) else found.closest
-    strategy = _strategy(w, shown)
+    count = s.job.num_gpus or 1
+    # The contract reports the GPU count asked about (a layout on fewer leaves the rest idle); a larger
+    # layout the verdict needs is the plan.
+    asked = shown if shown.layout.gpus <= count else found.closest
+    strategy = _strategy(s, w, shown)
     price = s.gpu.price.usd_per_hour if s.gpu.price is not None else None
     plan = None
     if asked is not shown:
         plan = Plan(
             num_gpus=shown.layout.gpus, breakdown=shown.breakdown(), per_gpu_bytes=shown.per_gpu, strategy=strategy
         )
-    num_gpus = (s.job.num_gpus or 1) if asked is found.hit else asked.layout.gpus
-    recommended = plan.num_gpus if plan is not None else num_gpus  # what the answer says to provision
+    recommended = plan.num_gpus if plan is not None else count  # what the answer says to provision
     return Scenario(
         mode=w.mode,
         dtype=w.label,
-        num_gpus=num_gpus,
+        num_gpus=count,
         breakdown=asked.breakdown(),
         per_gpu_bytes=asked.per_gpu,
         total_bytes=single.per_gpu,
@@ -267,7 +283,7 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
         tight=verdict != "does_not_fit" and shown.per_gpu > TIGHT_JSON * s.budget.usable,
         strategy=strategy,
         cpu_offload_bytes=shown.cpu_bytes,
-        assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None),
+        assumptions=_scenario_assumptions(s, w, shown, single, auto_recompute=s.job.recompute is None, placer=placer),
         plan=plan,
         price_per_gpu_hour=price,
         cost_per_hour_usd=None if price is None or verdict == "does_not_fit" else price * recommended,
@@ -275,8 +291,11 @@ def _scenario(s: _Request, w: Workload) -> Scenario:
 
 
 def _recomputes(job: FitJob) -> tuple[Recompute, ...]:
-    """Recomputation settings to try, least recomputation first."""
-    return (job.recompute,) if job.recompute is not None else ("none", "full")
+    """Recomputation settings to try, least recomputation first (selective only differs from none
+    when eager attention stores the s² scores: it drops them)."""
+    if job.recompute is not None:
+        return (job.recompute,)
+    return ("none", "selective", "full") if job.attention == "eager" else ("none", "full")
 
 
 def _search(s: _Request, placer: Placer) -> _Search:
@@ -286,16 +305,18 @@ def _search(s: _Request, placer: Placer) -> _Search:
         return _Search(at if at.fits(s.budget) else None, at, fewest_inference(placer), "none")
     requested: Offload = job.offload or "none"
     recomputes = _recomputes(job)
-    stages = _zero_stages(job, requested, gpus)
-    hit, closest = first_fit_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes)
-    recompute = hit.layout.recompute if hit is not None else recomputes[-1]
+    stages = _zero_stages(job, requested)
     # the fewest GPUs under the rules gpus= follows: every stage it may try, the most recomputation it may choose
-    all_stages = _zero_stages(job, requested, 2)
-    fewest = fewest_training(placer, all_stages, requested, recomputes[-1])
-    if hit is None and fewest is not None and fewest.layout.gpus < gpus:
-        # no split of exactly this many fits, a smaller one does: run it and leave the rest idle
-        hit, recompute = fewest, fewest.layout.recompute
-    return _Search(hit, closest, fewest, recompute)
+    fewest = fewest_training(placer, stages, requested, recomputes[-1])
+    least = None if fewest is None else fewest.layout.gpus
+    hit, closest = choose_training(placer, gpus, stages=stages, offload=requested, recomputes=recomputes, fewest=least)
+    if hit is None and least is not None and job.num_gpus is None:
+        # "Needs N" describes the split that gpus=N chooses
+        fewest, _ = choose_training(
+            placer, least, stages=stages, offload=requested, recomputes=recomputes, fewest=least
+        )
+    used = hit or fewest
+    return _Search(hit, closest, fewest, used.layout.recompute if used is not None else recomputes[-1])
 
 
 def _verdict(s: _Request, placer: Placer, found: _Search) -> tuple[Placement, Verdict]:
@@ -316,15 +337,16 @@ def _verdict(s: _Request, placer: Placer, found: _Search) -> tuple[Placement, Ve
     return found.closest, "does_not_fit"
 
 
-def _zero_stages(job: FitJob, offload: Offload, gpus: int) -> tuple[int, ...]:
-    """ZeRO stages to try on ``gpus`` GPUs, least sharding first (less communication)."""
+def _zero_stages(job: FitJob, offload: Offload) -> tuple[int, ...]:
+    """ZeRO stages to try, least sharding first (less communication); over one data-parallel rank
+    every stage is stage 0's bytes."""
     if job.zero is not None:
         return (job.zero,)
     if offload == "full":
         return (3,)
     if offload == "optimizer":
-        return (2, 3) if gpus > 1 else (2,)
-    return (0, 1, 2, 3) if gpus > 1 else (0,)
+        return (2, 3)
+    return (0, 1, 2, 3)
 
 
 def _may_offload(s: _Request, requested: Offload, inference: bool) -> bool:
@@ -343,8 +365,8 @@ def _auto_offload(s: _Request, placer: Placer, gpus: int, recomputes: tuple[Reco
     if s.job.zero is not None:
         allowed = tuple(o for o in allowed if (o == "optimizer" and s.job.zero >= 1) or s.job.zero == 3)
     for offload in allowed:
-        stages = _zero_stages(s.job, offload, gpus)
-        hit, _ = first_fit_training(placer, gpus, stages=stages, offload=offload, recomputes=recomputes)
+        stages = _zero_stages(s.job, offload)
+        hit, _ = choose_training(placer, gpus, stages=stages, offload=offload, recomputes=recomputes)
         if hit is not None:
             return hit
     return None
@@ -353,31 +375,33 @@ def _auto_offload(s: _Request, placer: Placer, gpus: int, recomputes: tuple[Reco
 # --- words --------------------------------------------------------------------------------------------
 
 
-def _strategy(w: Workload, p: Placement) -> str:
+def _strategy(s: _Request, w: Workload, p: Placement) -> str:
     lay = p.layout
     parts: list[str] = []
     if w.mode == "inference":
         if lay.tensor > 1 and lay.pipeline > 1:
-            parts.append(f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages ({lay.gpus} GPUs)")
+            parts.append(f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages ({s.n(lay.gpus)})")
         elif lay.tensor > 1:
-            parts.append(f"tensor parallel over {lay.tensor} GPUs")
+            parts.append(f"tensor parallel over {s.n(lay.tensor)}")
         elif lay.pipeline > 1:
-            parts.append(f"pipeline parallel over {lay.pipeline} GPUs (layers split)")
+            parts.append(f"pipeline parallel over {s.n(lay.pipeline)} (layers split)")
         if lay.cpu_weights:
             parts.append(f"{format_bytes(lay.cpu_weights)} of weights in CPU memory (layers offloaded)")
         return ", ".join(parts)
     sharding = f"ZeRO-{lay.zero}" if lay.zero else "data parallel (no ZeRO)"
-    if lay.pipeline > 1:
+    if lay.pipeline > 1 and lay.data == 1:
+        parts.append(f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages ({s.n(lay.gpus)})")
+    elif lay.pipeline > 1:
         parts.append(
             f"tensor parallel {lay.tensor} × {lay.pipeline} pipeline stages × {sharding} over {lay.data} "
-            f"({lay.gpus:,} GPUs)"
+            f"({s.n(lay.gpus)})"
         )
     elif lay.tensor > 1 and lay.data > 1:
-        parts.append(f"tensor parallel {lay.tensor} × {sharding} over {lay.data} ({lay.gpus} GPUs)")
+        parts.append(f"tensor parallel {lay.tensor} × {sharding} over {lay.data} ({s.n(lay.gpus)})")
     elif lay.tensor > 1:
-        parts.append(f"tensor parallel over {lay.tensor} GPUs")
+        parts.append(f"tensor parallel over {s.n(lay.tensor)}")
     elif lay.data > 1:
-        parts.append(f"{sharding} over {lay.data} GPUs")
+        parts.append(f"{sharding} over {s.n(lay.data)}")
     if lay.offload == "optimizer":
         parts.append("optimizer state in CPU memory (ZeRO-Offload)")
     elif lay.offload == "full":
@@ -409,9 +433,11 @@ def _why_split(w: Workload, lay: Layout) -> str:
             3: "ZeRO-3 (FSDP) shards the frozen base and the adapters' states",
         }[lay.zero]
     if lay.pipeline > 1:
-        return f"{lay.pipeline} pipeline stages split the layers, tensor parallel {lay.tensor} within each, {sharded}"
+        within = f"{lay.pipeline} pipeline stages split the layers, tensor parallel {lay.tensor} within each"
+        return within if lay.data == 1 else f"{within}, {sharded}"
     if lay.tensor > 1:
-        return f"tensor parallel {lay.tensor} splits weights and activations, {sharded}"
+        within = f"tensor parallel {lay.tensor} splits weights and activations"
+        return within if lay.data == 1 else f"{within}, {sharded}"
     return sharded
 
 
@@ -430,7 +456,7 @@ def _rounder(s: _Request, w: Workload, needed: int) -> str:
         group = next((t for t in s.budget.tp_degrees if t > needed), None)
         return "" if group is None else f" ({group} for one tensor-parallel group)"
     nodes = -(-needed // node)
-    return f" ({nodes * node}: {nodes} whole nodes of {node})"
+    return f" ({nodes * node}: {counted(nodes, 'whole ' + s.node)} of {node})"
 
 
 def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, needed: int) -> str:
@@ -444,27 +470,28 @@ def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, need
         spare = f"; {needed} would do{_rounder(s, w, needed)}" if 0 < needed < (s.job.num_gpus or 1) else ""
         idle = s.job.num_gpus - gpus
         unused = f", {idle} of the {s.job.num_gpus} left idle" if idle > 0 else ""
-        return f"Fits on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU, {_share(s, p)}{unused}){spare}"
+        return f"Fits on {gpus}× {name} ({format_bytes(p.per_gpu)} per {s.unit}, {_share(s, p)}{unused}){spare}"
     if verdict == "fits_n_gpus":
         return (
             f"Needs {gpus}× {name}{_rounder(s, w, gpus)}: {_why_split(w, p.layout)} "
-            f"({format_bytes(p.per_gpu)} per GPU, {_share(s, p)})"
+            f"({format_bytes(p.per_gpu)} per {s.unit}, {_share(s, p)})"
         )
     if verdict == "needs_offload":
-        where = "per node" if p.layout.gpus > 1 else "on the host"
+        where = f"per {s.node}" if p.layout.gpus > 1 else "on the host"
         auto = s.job.offload in (None, "none")  # when offload was asked for, ``needed`` counts with it
         without = f"; {needed}× {name} hold it without offload" if needed and auto else ""
         return f"Fits on {gpus}× {name} with {format_bytes(p.cpu_bytes)} in CPU memory {where}{without}"
     if s.budget.cpu_memory is not None and p.host_needed > s.budget.cpu_memory:
         host, available = format_bytes(p.host_needed), format_bytes(s.budget.cpu_memory)
         return (
-            f"Does not fit: host RAM is the limit — offload needs {host} per node "
+            f"Does not fit: host RAM is the limit — offload needs {host} per {s.node} "
             f"(DeepSpeed's 1.5× buffer included), {available} available"
         )
     if needed:
-        return f"Does not fit on {gpus}× {name} ({format_bytes(p.per_gpu)} per GPU); needs {needed}"
+        asked = s.job.num_gpus or 1
+        return f"Does not fit on {asked}× {name} ({format_bytes(p.per_gpu)} per {s.unit}); needs {needed}"
     if w.mode == "inference":
-        return f"Does not fit on any number of {name}: one layer per GPU is still too big at this ctx and batch"
+        return f"Does not fit on any number of {name}: one layer per {s.unit} is still too big at this ctx and batch"
     zero = s.job.zero
     if zero is not None and zero >= 2:
         return (
@@ -472,13 +499,13 @@ def _verdict_text(s: _Request, w: Workload, verdict: Verdict, p: Placement, need
             "(try zero=1: pipeline parallelism with a sharded optimizer)"
         )
     return (
-        f"Does not fit on any number of {name}: {format_bytes(p.activations)} of activations per GPU cannot be "
+        f"Does not fit on any number of {name}: {format_bytes(p.activations)} of activations per {s.unit} cannot be "
         "split further (try a shorter ctx= or a smaller batch=)"
     )
 
 
 def _scenario_assumptions(
-    s: _Request, w: Workload, shown: Placement, single: Placement, *, auto_recompute: bool
+    s: _Request, w: Workload, shown: Placement, single: Placement, *, auto_recompute: bool, placer: Placer
 ) -> list[str]:
     lines: list[str] = []
     kept_16bit = _KEPT_16BIT if s.unquantized_params > 0 and bytes_per_param(w.weight_format) < 2 else ""
@@ -490,14 +517,15 @@ def _scenario_assumptions(
             )
         else:
             lines.append(
-                f"Weights: {s.params_text()} params × {_BYTES_PER_PARAM_TEXT[w.weight_format]} bytes "
+                f"Weights: {s.params_text()} params × {_BYTES_PER_PARAM_TEXT[w.weight_format]} "
                 f"({w.label}) = {format_bytes(w.weights)}{kept_16bit}"
             )
         lines.append(s.kv_cache_line(w.kv_cache))
         lines.append(
-            f"Activations: chunked prefill of at most {s.budget.prefill_chunk} tokens per step (vLLM's default "
-            "max_num_batched_tokens; set prefill_chunk=), one layer's working set at a time (FlashAttention), "
-            f"fp32 logits for the {s.budget.batch} sequences' last tokens only"
+            f"Activations: chunked prefill of at most {_tokens(s.budget.prefill_chunk)} per step "
+            "(vLLM's default max_num_batched_tokens; set prefill_chunk=), one layer's working set at a time "
+            f"(FlashAttention), fp32 logits for each sequence's last token only ({counted(s.budget.batch, 'sequence')})"
+            + ("" if s.budget.flash else "; attention=eager is for training: serving engines run fused attention")
         )
         return lines
     if w.mode == "train":
@@ -508,21 +536,41 @@ def _scenario_assumptions(
             lines.append(_NF4_BASE + kept_16bit)
         else:
             lines.append(f"Frozen base in {w.label}: 2 bytes/param")
-    recompute = shown.layout.recompute
+    recompute, tensor = shown.layout.recompute, shown.layout.tensor
+    kernel = "FlashAttention" if s.budget.flash else "eager attention"
     line = (
-        f"Activations (Korthikanti et al. 2022, arXiv 2205.05198) for {s.budget.ctx} tokens × "
-        f"micro-batch {s.budget.batch} per GPU, FlashAttention, fp32 logits; {_RECOMPUTATION[recompute]}"
+        f"Activations (Korthikanti et al. 2022, arXiv 2205.05198) for {_tokens(s.budget.ctx)} × "
+        f"micro-batch {s.budget.batch} per {s.unit}, {kernel}, fp32 logits; {_RECOMPUTATION[recompute]}"
     )
-    if auto_recompute and recompute == "full":
-        without = s.budget.activations(w.mode, shown.layout.tensor, "none")
-        line += (
-            f" — chosen because without it activations take {format_bytes(without)} per GPU and the plan "
-            f"would not fit within {COMFORTABLE:.0%} of usable memory"
-        )
-    if recompute in ("none", "selective"):
+    if auto_recompute and recompute != "none":
+        without = s.budget.activations(w.mode, tensor, "none")
+        plain = placer(shown.layout._replace(recompute="none"))
+        if plain.per_gpu <= COMFORTABLE * s.budget.usable and plain.holds(s.budget):
+            # the rule that keeps memory per GPU from rising with the GPU count (see GPU counts)
+            line += (
+                f" — kept because without it ({format_bytes(without)} of activations per {s.unit}) this split takes "
+                f"{format_bytes(plain.per_gpu)} per {s.unit}, more than the choice for fewer {s.unit}s"
+            )
+        else:
+            line += (
+                f" — chosen because without it activations take {format_bytes(without)} per {s.unit} and the plan "
+                f"would not fit within {COMFORTABLE:.0%} of usable memory"
+            )
+    scores = s.budget.activations(w.mode, tensor, "none") - s.budget.activations(w.mode, tensor, "selective")
+    if recompute in ("none", "selective") and s.budget.flash:
         line += (
             "; with FlashAttention no s² scores are stored, so recompute=none and recompute=selective "
-            "give the same figure"
+            "give the same figure (attention=eager for the figure without it)"
+        )
+    elif recompute == "none":
+        line += (
+            f"; eager attention stores the softmax scores, 5·a·s/h bytes per token and layer: "
+            f"{format_bytes(scores)} per {s.unit} (recompute=selective drops them)"
+        )
+    elif recompute == "selective":
+        line += (
+            f"; selective recomputation recomputes the attention core instead of storing its s² scores "
+            f"({format_bytes(scores)} per {s.unit} saved, Korthikanti §4.2)"
         )
     if recompute == "full":
         line += (
@@ -536,13 +584,13 @@ def _scenario_assumptions(
     if (lay.zero == 3 and lay.data > 1) or lay.offload == "full":
         lines.append(
             "ZeRO-3 gathers each weight matrix (and its gradient) before use: buffers for the largest one "
-            "are counted in overhead on every GPU (DeepSpeed's estimator: 4 bytes × largest layer)"
+            f"are counted in overhead on every {s.unit} (DeepSpeed's estimator: 4 bytes × largest layer)"
         )
     if lay.offload != "none":
         kept = "fp32 gradients, optimizer state" + (" and 16-bit weights" if lay.offload == "full" else "")
         lines.append(
-            f"Offload keeps {kept} in host memory: {format_bytes(shown.cpu_bytes)} per node; DeepSpeed asks for "
-            f"1.5× that ({format_bytes(shown.host_needed)} host RAM per node)"
+            f"Offload keeps {kept} in host memory: {format_bytes(shown.cpu_bytes)} per {s.node}; DeepSpeed asks for "
+            f"1.5× that ({format_bytes(shown.host_needed)} host RAM per {s.node})"
             + ("" if s.budget.cpu_memory is not None else " — host memory not checked: give cpu_mem=")
         )
     if single.per_gpu != shown.per_gpu or shown.layout.gpus > 1:
@@ -558,10 +606,13 @@ def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
     memory = job.gpu_mem if job.gpu_mem is not None else gpu.memory_bytes
     usable = memory - defaults.cuda_context_bytes
     if usable <= 0:
-        raise EstimateError(f"{format_bytes(memory)} of GPU memory leaves nothing after the CUDA context")
+        raise EstimateError(
+            f"{format_bytes(memory)} of {gpu.unit} memory leaves nothing after the {_reserve_name(gpu)}"
+        )
     training = gpu.default_training_precision()
     sixteen_bit = training if training in (Precision.BF16, Precision.FP16) else Precision.BF16
-    degrees = _tensor_parallel_degrees(defaults.node_size, shape.heads)
+    node_size = gpu.per_node(defaults.node_size)
+    degrees = _tensor_parallel_degrees(node_size, shape.heads)
     budget = Budget(
         shape=shape,
         usable=usable,
@@ -569,15 +620,21 @@ def _setup(job: FitJob, gpu: Accelerator, defaults: Defaults) -> _Request:
         cpu_memory=job.cpu_mem if job.cpu_mem is not None else defaults.cpu_memory_bytes,
         ctx=job.ctx or defaults.ctx,
         batch=job.batch or defaults.batch,
-        node_size=defaults.node_size,
+        node_size=node_size,
         spec=OPTIMIZERS[job.optimizer or "adamw"],
         tp_degrees=degrees,
         prefill_chunk=job.prefill_chunk or DEFAULT_PREFILL_CHUNK,
         activation_memo={},
+        flash=job.attention != "eager",
     )
     return _Request(
         job=job, gpu=gpu, budget=budget, memory=memory, rank=job.rank or defaults.lora_rank, sixteen_bit=sixteen_bit
     )
+
+
+def _reserve_name(gpu: Accelerator) -> str:
+    """What the per-device runtime reserve is called: the CUDA context on NVIDIA parts."""
+    return "CUDA context" if gpu.vendor.lower() == "nvidia" else "runtime reserve"
 
 
 @functools.lru_cache(maxsize=64)
@@ -613,6 +670,7 @@ def estimate_fits(job: FitJob, gpu: Accelerator, defaults: Defaults) -> FitsResu
         active_params=job.active_params,
         gpu=gpu.key,
         gpu_name=s.name,
+        unit=s.unit,
         gpu_memory_bytes=s.memory,
         usable_gpu_memory_bytes=s.budget.usable,
         cpu_memory_bytes=s.budget.cpu_memory,
@@ -634,12 +692,14 @@ def _assumptions(s: _Request, defaults: Defaults) -> list[str]:
         if s.budget.ctx > job.model.max_context:
             lines.append(f"ctx {s.budget.ctx} exceeds {job.model.name}'s {job.model.max_context}-token context")
     given = " (gpu_mem= given)" if job.gpu_mem is not None else ""
+    unit = s.unit
     lines.append(
-        f"Usable memory = {format_bytes(s.memory)}{given} − {format_bytes(defaults.cuda_context_bytes)} CUDA context = "
-        f"{s.usable_text} per GPU; every component gets +{s.budget.headroom:.0%} allocator headroom; "
-        "GB = 10⁹ bytes"
+        f"Usable memory = {format_bytes(s.memory)}{given} − {format_bytes(defaults.cuda_context_bytes)} "
+        f"{_reserve_name(s.gpu)} = {s.usable_text} per {unit}; every component gets +{s.budget.headroom:.0%} "
+        "allocator headroom; GB = 10⁹ bytes; GiB = 2³⁰ bytes as nvidia-smi counts (its MiB ÷ 1024), shown "
+        "beside GB for the card and on each verdict line"
     )
-    lines.append(f"Sequence length {s.budget.ctx} tokens, batch {s.budget.batch} per GPU")
+    lines.append(f"Sequence length {_tokens(s.budget.ctx)}, batch {s.budget.batch} per {unit}")
     if job.active_params != job.params:
         lines.append(
             f"Mixture of experts: memory holds all {format_count(job.params)} parameters, "
@@ -652,10 +712,18 @@ def _assumptions(s: _Request, defaults: Defaults) -> list[str]:
             f"({s.sixteen_bit.value}), QLoRA an NF4 base"
         )
     lines.append(
-        f"GPU counts: tensor parallel in powers of two up to {s.budget.node_size} per node dividing the "
-        f"{s.shape.heads} heads, pipeline stages beyond for inference; ZeRO over any count for training"
+        f"{unit[0].upper()}{unit[1:]} counts: tensor parallel in powers of two up to {s.budget.node_size} per "
+        f"{s.node} dividing the {s.shape.heads} heads, pipeline stages beyond; training adds ZeRO data "
+        "parallelism over any count (pipeline stages with ZeRO-0/1 only)"
     )
+    if any(m in _TRAINING_MODES for m in modes):
+        lines.append(
+            f"Training split on N {unit}s: any split of at most N (the rest idle), least recomputation, fewest "
+            f"model-parallel {unit}s and least ZeRO sharding first; the first within {COMFORTABLE:.0%} of usable "
+            f"memory that takes no more per {unit} than the choice for N−1 (none within it: the fitting split "
+            f"with the least), so memory per {unit} never rises as {unit}s are added"
+        )
     if s.budget.cpu_memory is not None:
         source = "cpu_mem=" if job.cpu_mem is not None else "default"
-        lines.append(f"Host memory for offload: {format_bytes(s.budget.cpu_memory)} per node ({source})")
+        lines.append(f"Host memory for offload: {format_bytes(s.budget.cpu_memory)} per {s.node} ({source})")
     return lines

@@ -23,6 +23,7 @@ from estimator.quantities import (
     parse_days,
     parse_fraction,
     parse_int,
+    parse_length,
     parse_money,
 )
 from estimator.results import Mode
@@ -43,7 +44,8 @@ USAGE: dict[CommandName, str] = {
     "[dtype=bf16|fp16|fp8] [active=37B] [share]   e.g. traincost 405B 15T a100",
     "fits": "fits <params|model> [gpu] [inference|train|lora|qlora] [dtype=bf16|int8|int4] [gpus=N] "
     "[zero=0-3] [offload=none|optimizer|full] [ctx=4096] [batch=1] [optimizer=adamw|adamw-8bit|sgd|adafactor] "
-    "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [prefill_chunk=8192] [share]   e.g. fits 20B",
+    "[rank=16] [cpu_mem=256GB] [gpu_mem=80GB] [recompute=none|selective|full] [attention=flash|eager] "
+    "[prefill_chunk=8192] [share]   e.g. fits 20B",
     "servecost": "servecost <params|model> [gpu|Nxgpu] [dtype] [in=1000] [out=1000] [batch=N] [kv=fp8] [price=2.5] "
     "[mbu=0.7] [mfu=0.4] [util=0.9] [share]   e.g. servecost llama-3.3-70b 2xh100 fp8",
     "gpus": "gpus [80gb | 80gb+ | amd | mi300x | under $2] [page=2]",
@@ -54,6 +56,7 @@ USAGE: dict[CommandName, str] = {
 Optimizer = Literal["adamw", "adamw-8bit", "sgd", "adafactor"]
 Offload = Literal["none", "optimizer", "full"]
 Recompute = Literal["none", "selective", "full"]
+Attention = Literal["flash", "eager"]
 _MODE_WORDS: dict[str, Mode] = {
     "inference": "inference",
     "infer": "inference",
@@ -94,6 +97,8 @@ _FITS_KEYS = frozenset(
         "params",
         "recompute",
         "prefill_chunk",
+        "attention",
+        "flash",
     }
 )
 _SERVECOST_KEYS = frozenset(
@@ -149,6 +154,7 @@ class ParsedCommand:
     mbu: float | None = None
     util: float | None = None
     prefill_chunk: int | None = None
+    attention: Attention | None = None
 
 
 def _bounded(value: float | None, low: float, high: float, what: str, raw: str) -> float:
@@ -244,7 +250,7 @@ def _offload(cmd: ParsedCommand, raw: str) -> None:
 
 
 def _ctx(cmd: ParsedCommand, raw: str) -> None:
-    cmd.ctx = int(_bounded(parse_int(raw), 1, 10_000_000, "ctx (tokens of context)", raw))
+    cmd.ctx = int(_bounded(parse_length(raw), 1, 10_000_000, "ctx (tokens of context)", raw))
 
 
 def _batch(cmd: ParsedCommand, raw: str) -> None:
@@ -275,11 +281,19 @@ def _gpu_mem(cmd: ParsedCommand, raw: str) -> None:
 
 
 def _prefill_chunk(cmd: ParsedCommand, raw: str) -> None:
-    cmd.prefill_chunk = int(_bounded(parse_int(raw), 1, 10_000_000, "prefill_chunk (tokens per step)", raw))
+    cmd.prefill_chunk = int(_bounded(parse_length(raw), 1, 10_000_000, "prefill_chunk (tokens per step)", raw))
 
 
 def _recompute(cmd: ParsedCommand, raw: str) -> None:
     cmd.recompute = _RECOMPUTE_WORDS[_choice(raw, tuple(_RECOMPUTE_WORDS), "recompute")]
+
+
+def _attention(cmd: ParsedCommand, raw: str) -> None:
+    cmd.attention = _ATTENTION_WORDS[_choice(raw, tuple(_ATTENTION_WORDS), "attention")]
+
+
+def _flash(cmd: ParsedCommand, raw: str) -> None:
+    cmd.attention = _FLASH_WORDS[_choice(raw, tuple(_FLASH_WORDS), "flash")]
 
 
 # The words each option accepts, in the order an error message lists them, and what each means.
@@ -307,6 +321,8 @@ _RECOMPUTE_WORDS: dict[str, Recompute] = {
     "no": "none",
     "yes": "full",
 }
+_ATTENTION_WORDS: dict[str, Attention] = {"flash": "flash", "eager": "eager", "sdpa": "flash", "naive": "eager"}
+_FLASH_WORDS: dict[str, Attention] = {"yes": "flash", "no": "eager", "on": "flash", "off": "eager"}
 # ``key=value`` options (but gpu= and model=, which name catalog entries): what each key sets.
 _OPTIONS: dict[str, Callable[[ParsedCommand, str], None]] = {
     "gpus": _gpus,
@@ -329,6 +345,8 @@ _OPTIONS: dict[str, Callable[[ParsedCommand, str], None]] = {
     "gpu_mem": _gpu_mem,
     "recompute": _recompute,
     "prefill_chunk": _prefill_chunk,
+    "attention": _attention,
+    "flash": _flash,
 }
 
 
@@ -343,7 +361,7 @@ def _apply_option(cmd: ParsedCommand, key: str, raw: str, catalog: Catalog) -> N
 def _apply_serving_option(cmd: ParsedCommand, key: str, raw: str) -> None:
     """Apply one ``servecost``-only option (``in=``, ``out=``, ``kv=``, ``mbu=``, ``util=``)."""
     if key in {"in", "out"}:
-        tokens = int(_bounded(parse_count(raw), 1, MAX_REQUEST_TOKENS, f"{key}= (tokens)", raw))
+        tokens = int(_bounded(parse_length(raw), 1, MAX_REQUEST_TOKENS, f"{key}= (tokens)", raw))
         if key == "in":
             cmd.input_tokens = tokens
         else:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from estimator.precision import Precision
+from estimator.quantities import counted
 
 # Plausible ranges, far outside any real device, so a typo or a hostile catalog (inf, 1e308,
 # 1e-300) is refused at load instead of overflowing an estimate. The largest real figures are
@@ -53,6 +54,21 @@ class Accelerator(BaseModel):
         "where no source publishes one (the device is then answered for memory only).",
     )
     price: Price | None = None
+    unit: Literal["GPU", "chip", "device"] = Field(
+        default="GPU",
+        description="What answers count: 'GPU', 'chip' for TPUs and Trainium, 'device' for other accelerators "
+        "(Intel Gaudi).",
+    )
+    node_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=1024,
+        description="Devices per node (a TPU host, a Trainium instance, a GB200 tray) where it is not the "
+        "default (8); tensor parallelism stays within one, clusters round up to whole ones.",
+    )
+    node_name: Literal["node", "host", "instance"] = Field(
+        default="node", description="What a node is called: 'host' for a TPU VM host, 'instance' on AWS."
+    )
     aliases: tuple[str, ...] = ()
     sources: tuple[str, ...] = Field(min_length=1, description="Public references for the specs.")
     notes: str = ""
@@ -86,3 +102,11 @@ class Accelerator(BaseModel):
             if p in self.dense_tflops:
                 return p
         return Precision.BF16
+
+    def count(self, n: int) -> str:
+        """``n`` of these devices in words: ``1 GPU``, ``8 GPUs``, ``1,024 chips``."""
+        return counted(n, self.unit)
+
+    def per_node(self, default: int) -> int:
+        """Devices per node: the catalog's figure, else ``default`` (the settings' node size)."""
+        return self.node_size if self.node_size is not None else default

@@ -11,7 +11,7 @@ CUDA context out of its usable memory; every other component gets the allocator 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from math import ceil
 from typing import NamedTuple
 
@@ -44,6 +44,7 @@ class Budget(NamedTuple):
     tp_degrees: tuple[int, ...]
     prefill_chunk: int  # serving: tokens per scheduler step (vLLM's max_num_batched_tokens)
     activation_memo: dict[tuple[bool, int, Recompute], int]
+    flash: bool = True  # training: FlashAttention (no s² scores stored); serving engines always use it
 
     def activations(self, mode: Mode, tensor: int, recompute: Recompute) -> int:
         """Activation bytes per GPU (memoised: searches ask for the same few values many times)."""
@@ -54,7 +55,9 @@ class Budget(NamedTuple):
             value = self.activation_memo[key] = (
                 inference_activation_bytes(self.shape, self.ctx, self.batch, tensor, prefill_chunk=self.prefill_chunk)
                 if inference
-                else training_activation_bytes(self.shape, self.ctx, self.batch, recompute, tensor_parallel=tensor)
+                else training_activation_bytes(
+                    self.shape, self.ctx, self.batch, recompute, tensor_parallel=tensor, flash=self.flash
+                )
             )
         return value
 
@@ -133,12 +136,13 @@ class Placer:
     """Where one workload's bytes sit for any layout on one budget: each layout placed once (a
     scenario and its searches ask for the same few again), and a cheap check for the searches."""
 
-    __slots__ = ("_gathered", "_inference", "_placed", "_states", "budget", "workload")
+    __slots__ = ("_gathered", "_inference", "_placed", "_probed", "_states", "budget", "workload")
 
     def __init__(self, budget: Budget, workload: Workload) -> None:
         self.budget = budget
         self.workload = workload
         self._placed: dict[Layout, Placement] = {}
+        self._probed: dict[Layout, tuple[int, bool]] = {}
         self._inference = workload.mode == "inference"
         if not self._inference:
             spec, trained = budget.spec, workload.trained_params
@@ -185,6 +189,25 @@ class Placer:
         layout = _training_split(tensor, data, zero, offload, recompute, pipeline=pipeline)
         placed = self._placed[layout] = self._place(layout, states)
         return placed.holds(self.budget)
+
+    def probe(self, layout: Layout) -> tuple[int, bool]:
+        """A training layout's bytes per GPU and whether it holds (``Placement.holds``), without
+        building its placement: what the choice of split compares, for many layouts."""
+        known = self._probed.get(layout)
+        if known is None:
+            b, lay = self.budget, layout
+            weights, gradients, optimizer, buffers, cpu_total = self._training_states(
+                lay.tensor, lay.data, lay.zero, lay.offload, lay.pipeline
+            )
+            on_gpu = (
+                weights + gradients + optimizer + buffers + b.activations(self.workload.mode, lay.tensor, lay.recompute)
+            )
+            per_gpu = on_gpu + allocator_headroom_bytes(on_gpu, b.headroom)
+            holds = per_gpu <= b.usable
+            if holds and cpu_total and b.cpu_memory is not None:  # as ``_place`` sizes the host per node
+                holds = host_memory_needed(ceil(cpu_total / ceil(lay.gpus / b.node_size))) <= b.cpu_memory
+            known = self._probed[layout] = (per_gpu, holds)
+        return known
 
     def state_bytes(self, tensor: int, data: int, zero: int, offload: Offload, pipeline: int = 1) -> int:
         """A training split's bytes on one GPU other than activations, before the allocator headroom."""
@@ -374,49 +397,184 @@ def fewest_training(
     return None if best is None else placer(best)
 
 
-def training_splits(
-    b: Budget, gpus: int, stages: tuple[int, ...], offload: Offload, recompute: Recompute
-) -> list[Layout]:
-    """Every split of exactly ``gpus`` GPUs, in order of preference (less communication first): fewer
-    model-parallel GPUs (tensor × pipeline), tensor parallelism within a node before pipeline stages
-    (Narayanan et al. 2021, arXiv 2104.04473 §3.3), less ZeRO sharding."""
-    tensors = [t for t in b.tp_degrees if gpus % t == 0] if gpus > 1 else [1]
-    splits: list[Layout] = []
-    for tensor in tensors:
-        rest = gpus // tensor
-        for pipeline in (p for p in range(1, min(rest, b.shape.layers) + 1) if rest % p == 0):
-            for zero in stages:
+class _Family(NamedTuple):
+    """Training splits that differ only in data-parallel ranks; at a GPU count, as many ranks as fit."""
+
+    key: tuple[int, int, int, int]  # preference: less recomputation, fewer model-parallel GPUs, tensor first, less ZeRO
+    tensor: int
+    pipeline: int
+    zero: int
+    recompute: Recompute
+
+    @property
+    def width(self) -> int:
+        """Model-parallel GPUs (tensor × pipeline) of one data-parallel rank."""
+        return self.tensor * self.pipeline
+
+
+def _families(
+    b: Budget, gpus: int, stages: tuple[int, ...], offload: Offload, recomputes: tuple[Recompute, ...]
+) -> Iterator[_Family]:
+    """Every family with a split of at most ``gpus`` GPUs, most preferred first: less recomputation,
+    fewer model-parallel GPUs, tensor parallelism within a node before pipeline stages (Narayanan et
+    al. 2021, arXiv 2104.04473 §3.3), less ZeRO sharding. Generated in that order, so a search that
+    stops at the first family it takes builds no more."""
+    zeros = sorted(stages)
+    splits = sorted(  # (width, -tensor): fewer model-parallel GPUs, then more of them tensor parallel
+        (t * p, -t) for t in b.tp_degrees if t <= gpus for p in range(1, min(b.shape.layers, gpus // t) + 1)
+    )
+    for rank, recompute in enumerate(recomputes):
+        for width, negative in splits:
+            tensor, pipeline = -negative, width // -negative
+            for zero in zeros:
                 if pipeline == 1 or pipeline_ok(zero, offload):
-                    splits.append(
-                        _training_split(tensor, rest // pipeline, zero, offload, recompute, pipeline=pipeline)
-                    )
-    return sorted(splits, key=lambda lay: (lay.tensor * lay.pipeline, -lay.tensor, lay.zero))
+                    yield _Family((rank, width, negative, zero), tensor, pipeline, zero, recompute)
 
 
-def first_fit_training(
+class _Candidate(NamedTuple):
+    """A split the choice compares: its layout, bytes per GPU, and whether it holds."""
+
+    layout: Layout
+    per_gpu: int
+    holds: bool
+
+
+def _family_at(placer: Placer, f: _Family, offload: Offload, gpus: int) -> _Candidate:
+    """``f`` on ``gpus`` GPUs: as many data-parallel ranks as fit (the rest idle), or one rank where
+    ZeRO-3's gather buffers outweigh what sharding saves (a tiny model)."""
+    data = gpus // f.width
+    layout = _training_split(f.tensor, data, f.zero, offload, f.recompute, pipeline=f.pipeline)
+    per_gpu, holds = placer.probe(layout)
+    if f.zero == 3 and data > 1:
+        one = layout._replace(data=1)
+        one_per_gpu, one_holds = placer.probe(one)
+        if one_per_gpu < per_gpu:
+            return _Candidate(one, one_per_gpu, one_holds)
+    return _Candidate(layout, per_gpu, holds)
+
+
+def _floor(placer: Placer, f: _Family, offload: Offload) -> int:
+    """The least memory per GPU ``f`` reaches however many data-parallel ranks are added."""
+    b = placer.budget
+    on_gpu = placer.state_bytes(f.tensor, MAX_GPUS, f.zero, offload, f.pipeline) + b.activations(
+        placer.workload.mode, f.tensor, f.recompute
+    )
+    floor = on_gpu + allocator_headroom_bytes(on_gpu, b.headroom)
+    if f.zero == 3:
+        one = _training_split(f.tensor, 1, 3, offload, f.recompute, pipeline=f.pipeline)
+        floor = min(floor, placer.probe(one)[0])
+    return floor
+
+
+def _holdable(placer: Placer, families: Iterator[_Family]) -> Iterator[_Family]:
+    """``families`` less those whose activations alone overflow (no data-parallel rank count makes them
+    hold); that depends on tensor parallelism and recomputation only, so it is asked once for each."""
+    b, mode = placer.budget, placer.workload.mode
+    overflow: dict[tuple[int, Recompute], bool] = {}
+    for f in families:
+        key = (f.tensor, f.recompute)
+        if key not in overflow:
+            overflow[key] = placer.overflows(b.activations(mode, f.tensor, f.recompute))
+        if not overflow[key]:
+            yield f
+
+
+def choose_training(
     placer: Placer,
     gpus: int,
     *,
     stages: tuple[int, ...],
     offload: Offload,
     recomputes: tuple[Recompute, ...],
+    fewest: int | None = None,
 ) -> tuple[Placement | None, Placement]:
-    """The split of ``gpus`` GPUs to use: the first, in order of less recomputation and then
-    ``training_splits``' order, that fits within ``COMFORTABLE`` of usable memory; if none does, the
-    fitting split with the least memory per GPU (a tight plan). And the split with the least memory
-    per GPU, to show when none fits."""
+    """The training split to run on ``gpus`` GPUs (None when none fits), and the split of at most
+    ``gpus`` GPUs with the least memory per GPU (what to show when none fits; the chosen split when
+    one is). ``fewest``, when known, is the fewest GPUs any split holds on (it saves a search).
+
+    Every split of at most ``gpus`` GPUs is a candidate (any left over stay idle). Until some split
+    fits within ``COMFORTABLE`` of usable memory, the choice is the fitting split with the least memory
+    per GPU (a tight plan). From the first count ``c`` where one does, the choice at ``c`` is the most
+    preferred (``_families``' order) that does; at each count after it, the most preferred split
+    within ``COMFORTABLE`` that takes no more memory per GPU than the choice one GPU fewer (that
+    choice is still a candidate). So memory per GPU never rises as GPUs are added."""
     b = placer.budget
-    comfortable = b.usable * COMFORTABLE
-    tried = [placer(lay) for recompute in recomputes for lay in training_splits(b, gpus, stages, offload, recompute)]
-    for placed in tried:
-        if placed.per_gpu <= comfortable and placed.holds(b):
-            return placed, placed
-    closest = min(tried, key=lambda placed: placed.per_gpu)
-    fitting = [placed for placed in tried if placed.holds(b)]
-    if fitting:
-        tightest = min(fitting, key=lambda placed: placed.per_gpu)
-        return tightest, tightest
-    return None, closest
+    limit = b.usable * COMFORTABLE
+    candidates = _families(b, gpus, stages, offload, recomputes)
+    if fewest is not None and fewest <= gpus:
+        # some split holds, so no closest misfit is needed: leave out families that can never hold
+        candidates = _holdable(placer, candidates)
+    families: list[_Family] = []
+
+    def roomy(c: _Candidate) -> bool:
+        return c.holds and c.per_gpu <= limit
+
+    def first_roomy_count() -> int | None:
+        """The first count where some split is comfortable: the fewest GPUs that hold it within ``limit``."""
+        roomy_placer = Placer(b._replace(usable=math.floor(limit)), placer.workload)
+        found = fewest_training(roomy_placer, stages, offload, recomputes[-1])
+        return None if found is None else found.layout.gpus
+
+    # a split comfortable on c GPUs stays so on more (more data-parallel ranks never add memory)
+    start = first_roomy_count() if fewest is not None and fewest < gpus else None
+    if start is None or start > gpus:
+        at_gpus: list[_Candidate] = []
+        for f in candidates:
+            families.append(f)
+            if fewest == gpus and gpus % f.width:
+                # on the fewest GPUs any split holds on, a split that leaves one idle would hold on fewer
+                continue
+            at_gpus.append(_family_at(placer, f, offload, gpus))
+            if fewest == gpus and roomy(at_gpus[-1]):
+                # the fewest count that holds has a comfortable split: it is where the choice starts
+                chosen = placer(at_gpus[-1].layout)
+                return chosen, chosen
+        if not any(roomy(c) for c in at_gpus):
+            fitting = [c for c in at_gpus if c.holds]
+            if fitting:
+                tightest = placer(min(fitting, key=lambda c: c.per_gpu).layout)
+                return tightest, tightest
+            return None, placer(min(at_gpus, key=lambda c: c.per_gpu).layout)  # the first of equals: most preferred
+        start = first_roomy_count() or gpus  # (found: some split of ``gpus`` is comfortable)
+    else:
+        # list the families up to the first comfortable at ``start``: the choice never takes a later one
+        for f in candidates:
+            families.append(f)
+            if f.width <= start and roomy(_family_at(placer, f, offload, start)):
+                break
+    index, pick = next(
+        (i, c)
+        for i, c in ((i, _family_at(placer, f, offload, start)) for i, f in enumerate(families) if f.width <= start)
+        if roomy(c)
+    )
+    floors: dict[int, int] = {}
+
+    def floor(i: int) -> int:
+        if i not in floors:
+            floors[i] = _floor(placer, families[i], offload)
+        return floors[i]
+
+    def grown(count: int) -> _Candidate:
+        """The chosen family with the ranks ``count`` GPUs give it, if that takes no more memory."""
+        more = _family_at(placer, families[index], offload, count)
+        return more if more.per_gpu <= pick.per_gpu and more.holds else pick
+
+    live = [i for i in range(index) if floor(i) <= pick.per_gpu]
+    for count in range(start + 1, gpus + 1):
+        if not live:
+            break
+        # more preferred families, whose splits change only at multiples of their width
+        for i in (i for i in live if count % families[i].width == 0):
+            candidate = _family_at(placer, families[i], offload, count)
+            if candidate.holds:
+                pick = grown(count - 1)
+                if candidate.per_gpu <= pick.per_gpu:
+                    index, pick = i, candidate
+                    live = [j for j in live if j < index and floor(j) <= pick.per_gpu]
+                    break
+                live = [j for j in live if floor(j) <= pick.per_gpu]
+    chosen = placer(grown(gpus).layout)
+    return chosen, chosen
 
 
 def inference_offload(placer: Placer, gpus: int) -> Placement | None:

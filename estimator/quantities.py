@@ -83,6 +83,18 @@ def parse_days(text: str) -> float | None:
     return value * _DAYS_PER_UNIT[key]
 
 
+def parse_length(text: str) -> int | None:
+    """A length in tokens: a whole number of ``k`` is binary, as context windows are (``8k`` → 8192,
+    ``32k`` → 32768, ``128k`` → 131072); anything else as ``parse_int`` reads it (``1.5k`` → 1500,
+    ``8000`` → 8000, ``1M`` → 1,000,000)."""
+    match = _COUNT_RE.match(text.strip())
+    if match and match.group(2).lower() == "k":
+        value = _number(match.group(1))
+        if value is not None and value == int(value):
+            return int(value) * 1024
+    return parse_int(text)
+
+
 def parse_int(text: str) -> int | None:
     """A whole count (``8``, ``1,024``, ``2k``); else None."""
     value = parse_count(text)
@@ -154,3 +166,8 @@ def format_percent(fraction: float) -> str:
     """0.4 → ``40%``; 0.385 → ``38.5%``."""
     percent = f"{fraction * 100:.1f}"
     return f"{percent.rstrip('0').rstrip('.')}%"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and a noun that agrees with it: ``1 GPU``, ``8 GPUs``, ``1,024 sequences``, ``1 sequence``."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

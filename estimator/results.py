@@ -51,6 +51,9 @@ class TrainCostResult(BaseModel):
     flops: float
     gpu: str
     gpu_name: str
+    unit: Literal["GPU", "chip", "device"] = Field(
+        default="GPU", description="What the counts count: 'chip' for TPU, Trainium; 'device' for Gaudi."
+    )
     dtype: Precision
     peak_flops: float = Field(description="Dense peak FLOP/s of one device at `dtype`.")
     mfu: float
@@ -145,6 +148,9 @@ class FitsResult(BaseModel):
     active_params: int
     gpu: str
     gpu_name: str
+    unit: Literal["GPU", "chip", "device"] = Field(
+        default="GPU", description="What the counts count: 'chip' for TPU, Trainium; 'device' for Gaudi."
+    )
     gpu_memory_bytes: int
     usable_gpu_memory_bytes: int
     cpu_memory_bytes: int | None

@@ -92,7 +92,7 @@ class _Model:
     degrees: tuple[int, ...]  # tensor-parallel widths within a node that divide the attention heads
     activation_memo: dict[int, int] = field(default_factory=dict)
     work_memo: dict[tuple[bool, int], tuple[float, float]] = field(default_factory=dict)
-    load_memo: dict[float, tuple[_Load, ...]] = field(default_factory=dict)
+    load_memo: dict[tuple[float, int], tuple[_Load, ...]] = field(default_factory=dict)
 
     def kv_sequence(self, tokens: int) -> int:
         """KV cache bytes of one sequence of ``tokens`` (GQA, sliding window and MLA aware)."""
@@ -224,6 +224,13 @@ def _tp_degrees(node_size: int, heads: int) -> tuple[int, ...]:
     return tuple(t for t in (2**k for k in range(node_size.bit_length())) if t <= node_size and heads % t == 0)
 
 
+def _widths(m: _Model, gpu: Accelerator, defaults: Defaults) -> tuple[int, ...]:
+    """Tensor-parallel widths within one of ``gpu``'s nodes: a TPU v5p host holds 4 chips, a Trainium
+    instance 16 (the catalog's ``node_size``), other GPUs the default node."""
+    node = gpu.per_node(defaults.node_size)
+    return m.degrees if node == defaults.node_size else _tp_degrees(node, m.shape.heads)
+
+
 def _layout(gpus: int, degrees: tuple[int, ...]) -> tuple[int, int]:
     tensor = max(t for t in degrees if gpus % t == 0)
     return tensor, gpus // tensor
@@ -343,7 +350,7 @@ def _speeds(m: _Model, s: _Setup, price: float | None) -> _Speeds:
 
 def _fewest(m: _Model, chip: _Chip, defaults: Defaults) -> _Setup | None:
     """Fewest GPUs in a node (tensor parallel) that hold the weights and one sequence."""
-    for tensor in m.degrees:
+    for tensor in _widths(m, chip.gpu, defaults):
         s = _setup(m, chip, tensor, 1, defaults)
         if _holds(m, s):
             return s
@@ -367,23 +374,23 @@ class _Load(NamedTuple):
     flops: float  # FLOPs of that step
 
 
-def _loads(m: _Model, memory: float, defaults: Defaults) -> tuple[_Load, ...]:
+def _loads(m: _Model, memory: float, widths: tuple[int, ...], defaults: Defaults) -> tuple[_Load, ...]:
     """The widths within a node whose GPUs of engine ``memory`` bytes hold the model, narrowest first.
 
     They stop at the first width whose KV cache holds the engine's cap of sequences: a wider set-up runs the
     same batch with the same work per GPU plus its all-reduces, so it costs more per token. Only the memory
     size matters here, so GPUs of one size share the answer."""
-    loads = m.load_memo.get(memory)
+    loads = m.load_memo.get((memory, widths[-1]))
     if loads is None:
         found = []
-        for tensor in m.degrees:
+        for tensor in widths:
             held = _capacity(m, _kv_budget(m, memory, tensor, tensor, defaults), tensor) // m.sequence_tokens
             if held >= 1:
                 batch = min(held, MAX_NUM_SEQS)
                 found.append(_Load(tensor, batch, *m.decode_work(batch, loaded=True)))
                 if batch == MAX_NUM_SEQS:
                     break
-        loads = m.load_memo[memory] = tuple(found)
+        loads = m.load_memo[memory, widths[-1]] = tuple(found)
     return loads
 
 
@@ -403,9 +410,10 @@ def _row(m: _Model, gpu: Accelerator, defaults: Defaults) -> ServeGpuRow | None:
         return None
     memory = gpu.memory_bytes * m.util
     # a bound that needs no search: the weights alone outgrow the widest set-up's engine memory
-    if memory * m.degrees[-1] <= m.weights:
+    widths = _widths(m, gpu, defaults)
+    if memory * widths[-1] <= m.weights:
         return None
-    loads = _loads(m, memory, defaults)
+    loads = _loads(m, memory, widths, defaults)
     if not loads:
         return None
     chip = _chip(m, gpu)
@@ -497,9 +505,9 @@ def estimate_serving(
     chip = _chip(m, gpu)
     fewest = _fewest(m, chip, defaults)
     if job.num_gpus is not None:
-        s = _setup(m, chip, *_layout(job.num_gpus, m.degrees), defaults)
+        s = _setup(m, chip, *_layout(job.num_gpus, _widths(m, gpu, defaults)), defaults)
     else:
-        s = fewest or _setup(m, chip, m.degrees[-1], 1, defaults)
+        s = fewest or _setup(m, chip, _widths(m, gpu, defaults)[-1], 1, defaults)
     fits = _holds(m, s)
     needed = fewest.gpus if fewest is not None else 0 if fits else _fits_count(job, m, gpu, defaults)
     price, price_source = _price(gpu, job)
@@ -511,6 +519,7 @@ def estimate_serving(
         active_params=job.active_params,
         gpu=gpu.key,
         gpu_name=gpu.name,
+        unit=gpu.unit,
         num_gpus=s.gpus,
         dtype=m.dtype.value,
         compute_dtype=s.compute.value,

@@ -58,6 +58,9 @@ class ServeCostResult(BaseModel):
     active_params: int
     gpu: str
     gpu_name: str
+    unit: Literal["GPU", "chip", "device"] = Field(
+        default="GPU", description="What the counts count: 'chip' for TPU, Trainium; 'device' for Gaudi."
+    )
     num_gpus: int
     dtype: str = Field(description="Weight precision.")
     compute_dtype: str = Field(description="Tensor-core precision the matmuls run at.")

@@ -163,7 +163,7 @@ def compare_fleet(fleet: Sequence[Accelerator], job: TrainingJob, flops: float, 
                 price_per_gpu_hour=None if price is None else price.usd_per_hour,
                 cost_usd=None if price is None else hours * price.usd_per_hour,
                 price_source=None if price is None else f"{price.provider}, {price.as_of}",
-                unsuitable=unsuitable(gpu, job, _cluster(job, hours, defaults).num_gpus, defaults),
+                unsuitable=unsuitable(gpu, job, _cluster(job, hours, defaults, gpu).num_gpus, defaults),
             )
         )
     return sorted(rows, key=_cheapest_first)  # stable: ties keep fleet order
@@ -181,16 +181,17 @@ def unsuitable(gpu: Accelerator, job: TrainingJob, num_gpus: int, defaults: Defa
     most sharded layout napkin accepts (ZeRO-3 over every GPU) must leave each GPU a share of the
     16 bytes/param model states that fits its memory.
     """
-    if num_gpus > defaults.node_size and is_consumer_card(gpu):
+    node = gpu.per_node(defaults.node_size)
+    if num_gpus > node and is_consumer_card(gpu):
         return (
             f"consumer PCIe card without NVLink or RDMA networking for a multi-node job ({gpu.name}, "
-            f"{num_gpus:,} GPUs in {defaults.node_size}-GPU nodes)"
+            f"{gpu.count(num_gpus)} in {node}-{gpu.unit} {gpu.node_name}s)"
         )
     share = _MODEL_STATE_BYTES * job.params / num_gpus
     if share > gpu.memory_bytes:
         return (
-            f"model states do not fit even fully sharded (ZeRO-3 over {num_gpus:,} GPUs: "
-            f"{format_bytes(share)} per GPU at 16 bytes/param, more than {gpu.name}'s "
+            f"model states do not fit even fully sharded (ZeRO-3 over {gpu.count(num_gpus)}: "
+            f"{format_bytes(share)} per {gpu.unit} at 16 bytes/param, more than {gpu.name}'s "
             f"{format_bytes(gpu.memory_bytes)})"
         )
     return None
@@ -216,7 +217,7 @@ def estimate_training(
     tokens = _tokens(job, defaults)
     flops = defaults.flops_factor * job.active_params * tokens.amount
     gpu_hours = _gpu_hours(flops, peak, mfu)
-    cluster = _cluster(job, gpu_hours, defaults)
+    cluster = _cluster(job, gpu_hours, defaults, gpu)
     price, price_source = _price(job, gpu)
     cost = None if price is None else gpu_hours * price
     energy = None if gpu.tdp_watts is None else gpu_hours * gpu.tdp_watts / 1000 * defaults.pue
@@ -226,6 +227,7 @@ def estimate_training(
         tokens=format_count(tokens.amount),
         price=None if price is None else f"{price:.2f}",
         tokens_from=tokens,
+        unit=gpu.unit,
     )
     warning = unsuitable(gpu, job, cluster.num_gpus, defaults)
     return TrainCostResult(
@@ -240,6 +242,7 @@ def estimate_training(
         flops=flops,
         gpu=gpu.key,
         gpu_name=gpu.name,
+        unit=gpu.unit,
         dtype=dtype,
         peak_flops=peak,
         mfu=mfu,
@@ -279,13 +282,14 @@ class _Cluster(NamedTuple):
     deadline: float | None
 
 
-def _cluster(job: TrainingJob, gpu_hours: float, defaults: Defaults) -> _Cluster:
+def _cluster(job: TrainingJob, gpu_hours: float, defaults: Defaults, gpu: Accelerator) -> _Cluster:
     if job.num_gpus is not None:
         return _Cluster(job.num_gpus, "given", None)
+    node = gpu.per_node(defaults.node_size)  # TPU hosts, Trainium instances and GB200 trays differ from 8
     if job.days is not None:
-        return _Cluster(gpus_for_deadline(gpu_hours, job.days, defaults.node_size), "deadline", job.days)
+        return _Cluster(gpus_for_deadline(gpu_hours, job.days, node), "deadline", job.days)
     days = defaults.default_days
-    return _Cluster(gpus_for_deadline(gpu_hours, days, defaults.node_size), "default_deadline", days)
+    return _Cluster(gpus_for_deadline(gpu_hours, days, node), "default_deadline", days)
 
 
 def _formula(
@@ -297,10 +301,10 @@ def _formula(
     counted = texts.params if texts.active is None else f"{texts.active} active"
     formula = (
         f"C = {defaults.flops_factor:g} × {counted} × {texts.tokens} = {format_flops(flops)}; "
-        f"GPU-h = C / ({peak / 1e12:.4g} TFLOP/s × {shown_mfu}) / 3600 = {hours}"
+        f"{texts.unit}-h = C / ({peak / 1e12:.4g} TFLOP/s × {shown_mfu}) / 3600 = {hours}"
     )
     if cost is not None:
-        formula += f"; cost = {hours} GPU-h × ${texts.price} = {format_usd(cost)}"
+        formula += f"; cost = {hours} {texts.unit}-h × ${texts.price} = {format_usd(cost)}"
     return formula
 
 
@@ -320,6 +324,7 @@ class _Texts(NamedTuple):
     tokens: str
     price: str | None  # USD per GPU-hour, 2 decimals
     tokens_from: _Tokens
+    unit: str  # "GPU", or "chip" for TPU and Trainium
 
 
 def _assumptions(
@@ -338,7 +343,7 @@ def _assumptions(
     ``source`` where the price comes from."""
     return [
         *_compute_assumptions(job, gpu, defaults, texts, dtype=dtype, note=note, mfu=mfu),
-        *_cluster_assumptions(job, defaults, cluster),
+        *_cluster_assumptions(job, defaults, cluster, gpu),
         *_cost_assumptions(gpu, defaults, texts, source),
     ]
 
@@ -407,16 +412,18 @@ def _mfu_assumption(gpu: Accelerator, dtype: Precision, defaults: Defaults, give
     return defaults.mfu_source
 
 
-def _cluster_assumptions(job: TrainingJob, defaults: Defaults, cluster: _Cluster) -> list[str]:
+def _cluster_assumptions(job: TrainingJob, defaults: Defaults, cluster: _Cluster, gpu: Accelerator) -> list[str]:
     """How many GPUs, and how well they scale."""
     num_gpus, deadline = cluster.num_gpus, cluster.deadline
+    node = gpu.per_node(defaults.node_size)
     lines = []
     if deadline is not None:
         default = " (default deadline)" if job.days is None else ""
-        rounded = f", rounded up to whole {defaults.node_size}-GPU nodes" if num_gpus > defaults.node_size else ""
-        lines.append(f"{num_gpus:,} GPUs to finish within {deadline:g} days{default}{rounded}")
+        rounded = f", rounded up to whole {node}-{gpu.unit} {gpu.node_name}s" if num_gpus > node else ""
+        days = f"{deadline:g} day" + ("" if deadline == 1 else "s")
+        lines.append(f"{gpu.count(num_gpus)} to finish within {days}{default}{rounded}")
     lines.append(
-        f"Ideal linear scaling over {num_gpus:,} GPUs: no failures, restarts or stragglers "
+        f"Ideal linear scaling over {gpu.count(num_gpus)}: no failures, restarts or stragglers "
         "(Llama 3 405B kept >90% effective training time, arXiv 2407.21783)"
     )
     return lines
@@ -426,17 +433,17 @@ def _cost_assumptions(gpu: Accelerator, defaults: Defaults, texts: _Texts, sourc
     """Where the price comes from, and what energy and CO₂ count."""
     lines = []
     if texts.price is None:
-        lines.append(f"No catalog price for {gpu.name}: cost not estimated (add price=, USD per GPU-hour)")
+        lines.append(f"No catalog price for {gpu.name}: cost not estimated (add price=, USD per {gpu.unit}-hour)")
     elif source == "given":
-        lines.append(f"Price ${texts.price}/GPU-h (given); the comparison uses catalog prices")
+        lines.append(f"Price ${texts.price}/{gpu.unit}-h (given); the comparison uses catalog prices")
     else:
         reference = f" ({gpu.price.source})" if gpu.price is not None else ""
-        lines.append(f"Price ${texts.price}/GPU-h: {source}{reference}")
+        lines.append(f"Price ${texts.price}/{gpu.unit}-h: {source}{reference}")
     if gpu.tdp_watts is None:
         lines.append(f"{gpu.name} has no published board power: energy and CO₂ unknown (null in JSON)")
     else:
         lines.append(
-            f"Energy = GPU-hours × {gpu.tdp_watts:g} W board power × PUE {defaults.pue:g} (host CPUs, "
+            f"Energy = {gpu.unit}-hours × {gpu.tdp_watts:g} W board power × PUE {defaults.pue:g} (host CPUs, "
             f"network and storage not counted); CO₂ at {defaults.grid_kg_co2_per_kwh:g} kg/kWh "
             "(location-based grid average). Model cards that fold PUE into the per-GPU power (Llama 3.1: "
             "700 W 'adjusted for power usage efficiency') correspond to PUE 1.0"

@@ -323,9 +323,14 @@ def test_fits_answer_is_one_line_per_scenario_under_the_headline() -> None:
     assert "QLoRA" in long
     assert headline == f"*{message.text}*"
     assert len(lines) == len(result.scenarios) == 6
-    assert lines[0] == ":large_yellow_circle: *Inference bf16*: 2 GPUs (1 more than one GPU), 79.2 GB per GPU ≈ $5.98/h"
-    assert lines[1].startswith(":large_yellow_circle: *Inference fp8*: 1 GPU, 82.7 GB per GPU (98% of usable: tight)")
-    assert lines[2] == ":white_check_mark: *Inference int4*: 1 GPU, 45.1 GB per GPU ≈ $2.99/h"
+    assert (
+        lines[0]
+        == ":large_yellow_circle: *Inference bf16*: 2 GPUs (1 more than one GPU), 79.2 GB (73.7 GiB) per GPU ≈ $5.98/h"
+    )
+    assert lines[1].startswith(
+        ":large_yellow_circle: *Inference fp8*: 1 GPU, 82.7 GB (77.0 GiB) per GPU (98% of usable: tight)"
+    )
+    assert lines[2] == ":white_check_mark: *Inference int4*: 1 GPU, 45.1 GB (42.0 GiB) per GPU ≈ $2.99/h"
     assert [b["type"] for b in message.blocks] == ["section", "context", "actions"]
     buttons = [e["text"]["text"] for e in message.blocks[2]["elements"]]
     assert buttons == ["Details", "Cost to train / fine-tune this", "Share in channel"]

@@ -25,7 +25,7 @@ from estimator.defaults import Defaults
 from estimator.fit import FitJob, _setup, _workloads, estimate_fits
 from estimator.placement import Layout, Placer
 from estimator.precision import Precision
-from estimator.results import Mode
+from estimator.results import Mode, Scenario
 from estimator.shapes import shape_of
 
 CATALOG = cached_catalog(None)
@@ -145,6 +145,59 @@ def test_full_recomputation_is_korthikantis_figure_plus_the_working_set_and_logi
     assert total / 1e9 == pytest.approx(6.05, abs=0.01)
 
 
+# --- Korthikanti et al. 2022 Table 2: without FlashAttention (attention=eager) --------------------------
+
+GPT3_ARCH = _arch("gpt-3", (96, 12288, 4 * 12288, 96, 96), 50257, 175_000_000_000, mlp="gelu")
+
+
+def _gpt3_budget(**kwargs: object):  # type: ignore[no-untyped-def]
+    gpu = CATALOG.gpu("a100-80gb")
+    assert gpu is not None
+    n = GPT3_ARCH.official_params
+    job = FitJob.model_validate(
+        {"params": n, "active_params": n, "model": GPT3_ARCH, "modes": ("train",), "ctx": 2048, **kwargs}
+    )
+    return _setup(job, gpu, DEFAULTS).budget
+
+
+@pytest.mark.parametrize("t", [1, 8])
+def test_eager_attention_is_table_2_with_and_without_selective_recomputation(t: int) -> None:
+    """GPT-3 175B, s = 2048, b = 1, a = 96, h = 12288 (5·a·s/h = 80), L = 96. Table 2 per layer:
+    no recomputation s·b·h·(34 + 80) (t = 1), tensor + sequence parallel s·b·h·(34/t + 80/t); with
+    selective recomputation s·b·h·34/t. Exact to the byte, plus napkin's fp32 logits s·b·V·4/t."""
+    s, h, layers = 2048, 12288, 96
+    logits = math.ceil(s * 50257 * 4 / t)
+    eager, flash = _gpt3_budget(attention="eager"), _gpt3_budget()
+    assert eager.activations("train", t, "none") == layers * s * h * (34 + 80) // t + logits
+    assert eager.activations("train", t, "selective") == layers * s * h * 34 // t + logits
+    # FlashAttention stores no scores: none and selective are the selective row
+    assert flash.activations("train", t, "none") == flash.activations("train", t, "selective")
+    assert flash.activations("train", t, "none") == eager.activations("train", t, "selective")
+
+
+def test_fits_answers_the_no_flashattention_figure_when_asked() -> None:
+    """`fits gpt-3 ... attention=eager recompute=none` costs more memory per GPU than with
+    FlashAttention, and says why; recompute=selective brings it back to the FlashAttention figure."""
+    gpu = CATALOG.gpu("a100-80gb")
+    assert gpu is not None
+
+    def answer(**kwargs: object) -> Scenario:
+        n = GPT3_ARCH.official_params
+        job = FitJob.model_validate(
+            {"params": n, "active_params": n, "model": GPT3_ARCH, "modes": ("train",), "ctx": 2048, "num_gpus": 1024,
+             **kwargs}
+        )  # fmt: skip
+        return estimate_fits(job, gpu, DEFAULTS).scenarios[0]
+
+    eager = answer(attention="eager", recompute="none")
+    flash = answer(recompute="none")
+    selective = answer(attention="eager", recompute="selective")
+    assert eager.breakdown.activations > flash.breakdown.activations
+    assert selective.breakdown.activations == flash.breakdown.activations
+    assert "eager attention stores the softmax scores, 5·a·s/h" in " ".join(eager.assumptions)
+    assert "(attention=eager for the figure without it)" in " ".join(flash.assumptions)
+
+
 # --- properties over presets × GPUs × modes -------------------------------------------------------------
 
 _PRESETS = st.sampled_from(sorted(CATALOG.models))
@@ -197,12 +250,45 @@ def test_no_verdict_contradicts_its_numbers(model: str, gpu: str, mode: Mode, gp
     assert "1 GPUs" not in s.verdict_text
 
 
-@settings(max_examples=25, deadline=None)
-@given(model=_PRESETS, gpu=_GPUS, gpus=st.integers(1, 40))
-def test_inference_memory_per_gpu_never_rises_with_more_gpus(model: str, gpu: str, gpus: int) -> None:
-    _, fewer = _scenario(model, gpu, "inference", num_gpus=gpus)
-    _, more = _scenario(model, gpu, "inference", num_gpus=gpus + 1)
+@settings(max_examples=60, deadline=None)
+@given(model=_PRESETS, gpu=_GPUS, mode=_MODES, gpus=st.integers(1, 40))
+def test_memory_per_gpu_never_rises_with_more_gpus(model: str, gpu: str, mode: Mode, gpus: int) -> None:
+    """Inference, training, LoRA and QLoRA: the answer for one GPU more never takes more memory per GPU."""
+    _, fewer = _scenario(model, gpu, mode, num_gpus=gpus)
+    _, more = _scenario(model, gpu, mode, num_gpus=gpus + 1)
     assert more.per_gpu_bytes <= fewer.per_gpu_bytes
+
+
+@pytest.mark.parametrize("mode", ["train", "lora", "qlora"])
+def test_training_memory_per_gpu_never_rises_from_1_to_64_gpus(mode: Mode) -> None:
+    """Every count in a row, for the models the issue names: Llama 3.1 70B and 8B on A100 80GB."""
+    for model in ("llama-3.1-70b", "llama-3.1-8b"):
+        shown = [_scenario(model, "a100-80gb", mode, num_gpus=n)[1] for n in range(1, 65)]
+        per_gpu = [s.per_gpu_bytes for s in shown]
+        assert per_gpu == sorted(per_gpu, reverse=True), (model, mode)
+        needed = shown[0].gpus_needed
+        for n, s in enumerate(shown, start=1):
+            assert s.verdict.startswith("fits") == (n >= needed)
+            if n > needed:
+                assert f"; {needed} would do" in s.verdict_text
+
+
+def test_70b_lora_on_4_and_8_a100s() -> None:
+    """Issue #9's case: 70B LoRA planned 61.2 GB per GPU on 4 A100s and 63.9 GB on 8. The 8-GPU answer
+    now takes no more than the 4-GPU one, and both name the same fewest count as the bare question."""
+    bare = _bare_70b_lora()
+    four, eight = _bare_70b_lora(num_gpus=4), _bare_70b_lora(num_gpus=8)
+    assert eight.per_gpu_bytes <= four.per_gpu_bytes
+    assert bare.verdict == "fits_n_gpus"
+    for answer in (four, eight):
+        assert f"; {bare.gpus_needed} would do" in answer.verdict_text
+
+
+def _bare_70b_lora(**kwargs: object):  # type: ignore[no-untyped-def]
+    gpu = CATALOG.gpu("a100-80gb")
+    assert gpu is not None
+    job = FitJob.model_validate({"params": 70 * 10**9, "active_params": 70 * 10**9, "modes": ("lora",), **kwargs})
+    return estimate_fits(job, gpu, DEFAULTS).scenarios[0]
 
 
 @settings(max_examples=25, deadline=None)

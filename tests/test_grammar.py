@@ -99,8 +99,44 @@ def test_fits_options() -> None:
         "20B gpus=4 zero=3 offload=optimizer ctx=8k batch=2 optimizer=adam8bit rank=64 cpu_mem=512GB qlora",
         CATALOG,
     )
-    assert (cmd.num_gpus, cmd.zero, cmd.offload, cmd.ctx, cmd.batch) == (4, 3, "optimizer", 8000, 2)
+    assert (cmd.num_gpus, cmd.zero, cmd.offload, cmd.ctx, cmd.batch) == (4, 3, "optimizer", 8192, 2)
     assert (cmd.optimizer, cmd.rank, cmd.cpu_mem, cmd.modes) == ("adamw-8bit", 64, 512_000_000_000, ["qlora"])
+
+
+@pytest.mark.parametrize(
+    ("text", "ctx"),
+    [("ctx=8k", 8192), ("ctx=32k", 32768), ("ctx=128K", 131072), ("ctx=8000", 8000), ("ctx=1.5k", 1500)],
+)
+def test_context_lengths_in_whole_k_are_binary(text: str, ctx: int) -> None:
+    """People write 8k for an 8192-token window (Llama 3.1's 128k is 131072 in its config.json)."""
+    assert parse_command("fits", f"8B {text}", CATALOG).ctx == ctx
+
+
+@pytest.mark.parametrize(
+    ("text", "attention"),
+    [
+        ("attention=eager", "eager"),
+        ("attention=flash", "flash"),
+        ("flash=no", "eager"),
+        ("flash=yes", "flash"),
+        ("", None),
+    ],
+)
+def test_attention_kernel_option(text: str, attention: str | None) -> None:
+    assert parse_command("fits", f"8B train {text}", CATALOG).attention == attention
+
+
+def test_attention_option_refuses_other_words() -> None:
+    with pytest.raises(GrammarError, match="attention"):
+        parse_command("fits", "8B attention=sparse", CATALOG)
+
+
+def test_serving_lengths_read_k_as_1024_and_training_tokens_stay_decimal() -> None:
+    serve = parse_command("servecost", "8B h100 in=2k out=512", CATALOG)
+    assert (serve.input_tokens, serve.output_tokens) == (2048, 512)
+    assert parse_command("fits", "8B prefill_chunk=4k", CATALOG).prefill_chunk == 4096
+    train = parse_command("traincost", "8B 15T h100", CATALOG)
+    assert train.tokens == 15e12
 
 
 def test_spaces_around_equals_and_gpu_memory_positional() -> None:

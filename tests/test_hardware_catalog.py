@@ -151,6 +151,37 @@ def test_tpus_train_in_bf16(catalog: Catalog) -> None:
     assert {k: catalog.accelerators[k].dense_tflops[BF16] for k in expected} == expected
 
 
+# Devices per node where it is not 8 GPUs, exact: Cloud TPU docs (v4 and v5p: 2x2x1 = 4 chips on one
+# host; v5e and v6e: "Chips per host: 8"), AWS Neuron docs (trn1.32xlarge and trn2.48xlarge: 16 chips),
+# NVIDIA (a GB200 NVL72 compute tray: 2 superchips = 4 GPUs). Intel Gaudi is an AI accelerator, not a
+# GPU ("device"), 8 to a server as in Intel's HLS-Gaudi2/HLS-Gaudi3 baseboards.
+NODES = {
+    "tpu-v4": (4, "chip", "host"),
+    "tpu-v5p": (4, "chip", "host"),
+    "tpu-v5e": (8, "chip", "host"),
+    "tpu-v6e": (8, "chip", "host"),
+    "trainium": (16, "chip", "instance"),
+    "trainium2": (16, "chip", "instance"),
+    "gb200": (4, "GPU", "node"),
+    "gaudi2": (8, "device", "node"),
+    "gaudi3": (8, "device", "node"),
+}
+
+
+@pytest.mark.parametrize(("key", "node"), sorted(NODES.items()))
+def test_chips_and_nodes_that_are_not_8_gpus(catalog: Catalog, key: str, node: tuple[int, str, str]) -> None:
+    gpu = catalog.accelerators[key]
+    assert (gpu.per_node(8), gpu.unit, gpu.node_name) == node
+
+
+def test_every_other_device_is_a_gpu_in_8_gpu_nodes(catalog: Catalog) -> None:
+    for key, gpu in catalog.accelerators.items():
+        if key not in NODES:
+            assert (gpu.node_size, gpu.unit, gpu.node_name) == (None, "GPU", "node"), key
+        elif gpu.unit == "device":
+            assert gpu.node_size is None, key  # the default 8 per node
+
+
 def test_trainium_bandwidth_from_gib_per_second(catalog: Catalog) -> None:
     # Published as 820 GiB/s; stored in decimal TB/s, rounded to 2 digits (tolerance 0.5%).
     assert catalog.accelerators["trainium"].bandwidth_tbps == pytest.approx(820 * GIB / 1e12, rel=5e-3)

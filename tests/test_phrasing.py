@@ -280,19 +280,20 @@ def test_readings_parse_to_the_values_typed(
 
 
 # Serving readings: what the grammar parses for prompt and output lengths, concurrency and the KV cache.
+# A length in a whole number of k is binary, as context windows are (2k tokens = 2048, 8k = 8192).
 SERVING_VALUES = [
     ("how fast is 70b on h100 with 1000 input tokens", 1000, None, None, None, None),
     ("how fast is 8b on h100 with 500 in / 200 out", 500, 200, None, None, None),
-    ("tokens per second for llama 8b with a prompt of 2k tokens", 2000, None, None, None, None),
-    ("how fast is llama 8b at 2k in 500 out on an l40s", 2000, 500, None, None, None),
-    ("how fast is 70b on mi300x with a 4k-token prompt and 500-token answers", 4000, 500, None, None, None),
+    ("tokens per second for llama 8b with a prompt of 2k tokens", 2048, None, None, None, None),
+    ("how fast is llama 8b at 2k in 500 out on an l40s", 2048, 500, None, None, None),
+    ("how fast is 70b on mi300x with a 4k-token prompt and 500-token answers", 4096, 500, None, None, None),
     ("how fast is llama 70b on 4 h100s for 64 users", None, None, 64, None, 4),
     ("latency of llama 70b on 4 h100s at batch 32", None, None, 32, None, 4),
     ("how fast is llama 8b on an h100 for a single user", None, None, 1, None, None),
-    ("serve llama 70b for 32 users on 4 h100s at 8k in 1k out", 8000, 1000, 32, None, 4),
+    ("serve llama 70b for 32 users on 4 h100s at 8k in 1k out", 8192, 1024, 32, None, 4),
     ("how fast is llama 70b on 2 h100s with fp8 kv cache", None, None, None, Precision.FP8, 2),
     ("speed of llama 8b on a 3090 with int8 kv cache", None, None, None, Precision.INT8, None),
-    ("servecost llama 3.3 70b 2xh100 fp8 2k in 500 out", 2000, 500, None, None, 2),
+    ("servecost llama 3.3 70b 2xh100 fp8 2k in 500 out", 2048, 500, None, None, 2),
 ]
 
 

@@ -10,10 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from config.catalogs import cached_catalog
+from estimator.activations import Recompute
 from estimator.defaults import Defaults
 from estimator.fit import FitJob, _setup, _workloads
 from estimator.memory import zero_state_bytes
-from estimator.placement import Layout, Placer, fewest_inference, fewest_training
+from estimator.placement import (
+    COMFORTABLE,
+    Layout,
+    Placement,
+    Placer,
+    choose_training,
+    fewest_inference,
+    fewest_training,
+)
 
 CATALOG = cached_catalog(None)
 DEFAULTS = Defaults()
@@ -110,3 +119,70 @@ def test_one_data_parallel_rank_has_the_same_bytes_at_every_zero_stage() -> None
             stage_zero = twin(layout._replace(zero=0))
             assert placer(layout) == stage_zero._replace(layout=layout)
             assert placer(layout) == _placer(70_000_000_000, 80, 3)._place(layout)
+
+
+# --- the training choice on N GPUs: the rule as stated, checked split by split --------------------------
+
+
+def _rule_as_stated(placer: Placer, gpus: int, recomputes: tuple[Recompute, ...]) -> Placement | None:
+    """``choose_training``'s rule applied literally, count by count, to every split of at most ``gpus``."""
+    b, rank = placer.budget, {r: i for i, r in enumerate(recomputes)}
+    limit = COMFORTABLE * b.usable
+    pick: Placement | None = None
+    started = False
+    for count in range(1, gpus + 1):
+        splits = [
+            placer(Layout(t, p, d, z, "none", r))
+            for r in recomputes
+            for t in b.tp_degrees
+            for p in range(1, min(b.shape.layers, count // t) + 1)
+            for d in range(1, count // (t * p) + 1)
+            for z in (0, 1, 2, 3)
+            if p == 1 or z <= 1
+        ]
+        roomy = [s for s in splits if s.per_gpu <= limit and s.holds(b)]
+        if started and pick is not None:
+            roomy = [s for s in roomy if s.per_gpu <= pick.per_gpu]
+        if roomy:
+            started = True
+            lay = min(
+                roomy,
+                key=lambda s: (rank[s.layout.recompute], s.layout.tensor * s.layout.pipeline, -s.layout.tensor,
+                               s.layout.zero, -s.layout.gpus),
+            )  # fmt: skip
+            pick = lay
+        else:
+            fitting = [s for s in splits if s.holds(b)]
+            pick = min(fitting, key=lambda s: s.per_gpu) if fitting else None
+    return pick
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    params=st.integers(1_000_000_000, 150_000_000_000),
+    memory_gb=st.integers(16, 200),
+    mode_index=st.sampled_from([3, 4, 5]),  # train, LoRA, QLoRA
+    gpus=st.integers(1, 20),
+    hinted=st.booleans(),
+)
+def test_choose_training_is_the_rule_applied_count_by_count(
+    params: int, memory_gb: int, mode_index: int, gpus: int, hinted: bool
+) -> None:
+    """The event-driven search (and its shortcut when the fewest count is known) against the rule
+    applied literally to every split of every count up to ``gpus``."""
+    recomputes: tuple[Recompute, ...] = ("none", "full")
+    stages = (0, 1, 2, 3)
+    stated = _rule_as_stated(_placer(params, memory_gb, mode_index), gpus, recomputes)
+    placer = _placer(params, memory_gb, mode_index)
+    least = fewest_training(placer, stages, "none", "full") if hinted else None
+    chosen, closest = choose_training(
+        placer, gpus, stages=stages, offload="none", recomputes=recomputes, fewest=least and least.layout.gpus
+    )
+    if stated is None:
+        assert chosen is None
+        assert closest.per_gpu > placer.budget.usable
+        return
+    assert chosen is not None
+    assert chosen.per_gpu == stated.per_gpu
+    assert chosen.layout == stated.layout
+    assert chosen == _placer(params, memory_gb, mode_index)(chosen.layout)  # probed figures are placed figures

@@ -20,6 +20,7 @@ from estimator.quantities import (
     parse_days,
     parse_fraction,
     parse_int,
+    parse_length,
     parse_money,
 )
 
@@ -111,3 +112,16 @@ def test_parsers_never_raise(text: str) -> None:
     for parse in (parse_count, parse_bytes, parse_fraction, parse_money, parse_days, parse_int):
         value = parse(text)
         assert value is None or math.isfinite(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("8k", 8192), ("32k", 32_768), ("128K", 131_072), ("4096", 4096), ("8000", 8000), ("1.5k", 1500), ("1M", 10**6)],
+)
+def test_lengths_read_a_whole_k_as_1024(text: str, tokens: int) -> None:
+    assert parse_length(text) == tokens
+
+
+@pytest.mark.parametrize("text", ["8.5x", "k", "1.25", "-8k"])
+def test_lengths_refuse_what_is_not_a_whole_length(text: str) -> None:
+    assert parse_length(text) is None

@@ -45,7 +45,7 @@ def run(text: str) -> ServeCostResult:
 
 def test_grammar_reads_every_option() -> None:
     r = run("llama-3.3-70b 2xh100 fp8 in=2k out=500 batch=32 kv=fp8 price=2 mbu=0.6 mfu=50% util=0.95")
-    assert (r.num_gpus, r.dtype, r.kv_dtype, r.input_tokens, r.output_tokens) == (2, "fp8", "fp8", 2000, 500)
+    assert (r.num_gpus, r.dtype, r.kv_dtype, r.input_tokens, r.output_tokens) == (2, "fp8", "fp8", 2048, 500)
     assert r.at_batch is not None
     assert r.at_batch.concurrent_sequences == 32
     assert (r.price_per_gpu_hour, r.mbu, r.mfu) == (2.0, 0.6, 0.5)

@@ -219,7 +219,8 @@ def test_littles_law_holds_for_any_request_shape(input_tokens: int, output_token
 )
 def test_comparison_rows_are_the_cheapest_width_of_a_full_search(model: str, dtype: Precision | None) -> None:
     """Each comparison row (found by a search that stops once the KV cache holds the engine's cap) equals the
-    cheapest of servecost's own answers at every tensor-parallel width within a node that holds the model."""
+    cheapest of servecost's own answers at every tensor-parallel width within a node that holds the model
+    (the device's own node: a TPU v5p host holds 4 chips, a Trainium instance 16)."""
     arch = CATALOG.model(model)
     assert arch is not None
     gpus = tuple(CATALOG.accelerators.values())
@@ -229,9 +230,9 @@ def test_comparison_rows_are_the_cheapest_width_of_a_full_search(model: str, dty
     for row in rows:
         gpu = CATALOG.gpu(row.gpu)
         assert gpu is not None
-        answers = [
-            estimate_serving(job.model_copy(update={"num_gpus": width}), gpu, DEFAULTS) for width in (1, 2, 4, 8)
-        ]
+        node = gpu.per_node(DEFAULTS.node_size)
+        widths = [w for w in (1, 2, 4, 8, 16) if w <= node and arch.heads % w == 0]
+        answers = [estimate_serving(job.model_copy(update={"num_gpus": width}), gpu, DEFAULTS) for width in widths]
         held = [(a.num_gpus / a.max_load.output_tokens_per_s, a) for a in answers if a.fits and a.max_load]
         best = min(held, key=lambda pair: pair[0])[1]
         assert best.max_load is not None

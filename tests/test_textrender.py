@@ -33,19 +33,19 @@ KEY_FIGURES: dict[str, tuple[str, ...]] = {
     "fits_20b_h100": (
         "85.5 GB (79.6 GiB) visible per GPU, 84.5 GB usable",  # 85.5e9 B / 2**30 = 79.6 GiB; − 1 GB context
         "Weights: 20B params × 2 bytes (bf16) = 40.0 GB",
-        "✅ Inference bf16: 1 GPU, 45.7 GB per GPU ≈ $2.99/h",  # 1 × $2.99 (pinned H100 price)
-        "🟡 Full training bf16: 5 GPUs (4 more than one GPU), 75.1 GB per GPU ≈ $15/h",  # 5 × $2.99 = $14.95
+        "✅ Inference bf16: 1 GPU, 45.7 GB (42.5 GiB) per GPU ≈ $2.99/h",  # 1 × $2.99 (pinned H100 price)
+        "🟡 Full training bf16: 5 GPUs (4 more than one GPU), 75.1 GB (69.9 GiB) per GPU ≈ $15/h",  # 5 × $2.99 = $14.95
         "= 16 bytes/param",  # 2 + 2 + 12 for mixed-precision AdamW (ZeRO, arXiv 1910.02054 §3.1)
         "ZeRO-3 over 5 GPUs",
         "▼ usable 84.5 GB",
     ),
     "fits_llama_3_1_70b_h100": (
-        "🟡 Inference bf16: 2 GPUs (1 more than one GPU), 79.2 GB per GPU ≈ $5.98/h",  # 2 × $2.99
+        "🟡 Inference bf16: 2 GPUs (1 more than one GPU), 79.2 GB (73.7 GiB) per GPU ≈ $5.98/h",  # 2 × $2.99
         "tensor parallel over 2 GPUs",
         "Weights: 70.6B params × 2 bytes (bf16) = 141.1 GB",  # 70,553,706,496 × 2 (HF safetensors count)
-        "🟡 Full training bf16: 16 GPUs (15 more than one GPU), 81.1 GB per GPU",
+        "🟡 Full training bf16: 16 GPUs (15 more than one GPU), 79.4 GB (73.9 GiB) per GPU",
         "≈ $48/h",  # 16 × $2.99 = $47.84
-        "✅ QLoRA nf4: 1 GPU, 56.6 GB per GPU ≈ $2.99/h",
+        "✅ QLoRA nf4: 1 GPU, 56.6 GB (52.7 GiB) per GPU ≈ $2.99/h",
     ),
     "servecost_llama_3_3_70b_2xh100_fp8": (
         # the serving model's own figures (calibrated in tests/test_serving_reference.py), as rendered

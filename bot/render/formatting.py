@@ -6,7 +6,7 @@ the JSON contract agree; this module adds the few shapes only the renderers need
 
 from __future__ import annotations
 
-from estimator.quantities import format_count
+from estimator.quantities import counted, format_bytes, format_count
 from estimator.results import Mode
 
 _MODE_LABELS: dict[str, str] = {
@@ -23,14 +23,20 @@ def mode_label(mode: Mode) -> str:
     return _MODE_LABELS.get(mode, mode)
 
 
-def format_gpus(count: int) -> str:
-    """112656 → ``112,656 GPUs``; 1 → ``1 GPU`` (exact: people provision whole devices)."""
-    return f"{count:,} GPU" + ("" if count == 1 else "s")
+def format_gpus(count: int, unit: str = "GPU") -> str:
+    """112656 → ``112,656 GPUs``; 1 → ``1 GPU``; 4, ``chip`` → ``4 chips`` (exact: people provision whole devices)."""
+    return counted(count, unit)
 
 
-def format_price(usd_per_hour: float) -> str:
-    """1.8 → ``$1.80/GPU-h``."""
-    return f"${usd_per_hour:,.2f}/GPU-h"
+def format_price(usd_per_hour: float, unit: str = "GPU") -> str:
+    """1.8 → ``$1.80/GPU-h``; 4.2, ``chip`` → ``$4.20/chip-h``."""
+    return f"${usd_per_hour:,.2f}/{unit}-h"
+
+
+def format_memory(value_bytes: float) -> str:
+    """A per-device figure set against the device's capacity: ``75.1 GB (69.9 GiB)``, decimal as vendors
+    label memory and binary as nvidia-smi's MiB add up (an "80GB" card shows 80 GiB)."""
+    return f"{format_bytes(value_bytes)} ({format_bytes(value_bytes, binary=True)})"
 
 
 def format_energy(kwh: float) -> str:
@@ -56,6 +62,14 @@ def format_context(tokens: int) -> str:
     if tokens >= 1024 and tokens % 1024 == 0 and tokens < 1024 * 1024:
         return f"{tokens // 1024}k"
     return format_count(tokens)
+
+
+def format_length(tokens: int) -> str:
+    """A length in tokens as it would be typed back: 8192 → ``8k`` (a whole k of a length is 1024), 1000 →
+    ``1,000`` (never ``1k``, which reads as 1024)."""
+    if tokens >= 1024 and tokens % 1024 == 0:
+        return f"{tokens // 1024:,}k"
+    return f"{tokens:,}"
 
 
 def format_gb(value_bytes: float) -> str:

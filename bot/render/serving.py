@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render.formatting import format_gpus, format_price
+from bot.render.formatting import format_gpus, format_length, format_price
 from bot.render.kit import (
     Block,
     answer_line,
@@ -13,7 +13,7 @@ from bot.render.kit import (
     monospace_blocks,
     section,
 )
-from estimator.quantities import format_count
+from estimator.quantities import counted, format_count
 from estimator.serving_results import ServeCostResult, ServeGpuRow, Speed
 
 MAX_ROWS = 8
@@ -46,19 +46,30 @@ def headline(r: ServeCostResult) -> str:
     subject = r.model or f"{format_count(r.params)} params"
     setup = f"{subject} {r.dtype} on {r.num_gpus}× {r.gpu_name}"
     if not r.fits or r.single_stream is None or r.max_load is None:
-        more = f": needs {format_gpus(r.gpus_needed)}" if r.gpus_needed > r.num_gpus else ""
+        more = f": needs {format_gpus(r.gpus_needed, r.unit)}" if r.gpus_needed > r.num_gpus else ""
         return f"{setup} — ❌ does not fit{more}"
     load = r.max_load
     return (
         f"{setup} — {rate(r.single_stream.tokens_per_s)} per user · {rate(load.output_tokens_per_s)} at "
-        f"{load.concurrent_sequences} users · {per_million(r.cost_per_million_output_tokens)} output"
+        f"{counted(load.concurrent_sequences, 'user')} · {per_million(r.cost_per_million_output_tokens)} output"
     )
+
+
+def _prompt(tokens: int) -> str:
+    """``1,000 prompt tokens``, ``8k prompt tokens``, ``1 prompt token``: exact, as ``in=`` would take it back."""
+    return f"{format_length(tokens)} prompt token" + ("" if tokens == 1 else "s")
+
+
+def _tokens(n: int, noun: str) -> str:
+    """A token count in the compact form (``8.19k tokens``) with its noun agreeing (``1 prompt token``)."""
+    return f"{format_count(n)} {noun}" + ("" if n == 1 else "s")
 
 
 def _speed_field(title: str, s: Speed) -> str:
     return (
         f"*{title}*\n{rate(s.output_tokens_per_s)} total, {rate(s.tokens_per_s_per_user)} per user\n"
-        f"{s.concurrent_sequences} sequences · ITL {ms(s.itl_ms)} · TTFT {ms(s.ttft_ms)}\n{_BOUND_TEXT[s.bound]}"
+        f"{counted(s.concurrent_sequences, 'sequence')} · ITL {ms(s.itl_ms)} · TTFT {ms(s.ttft_ms)}\n"
+        f"{_BOUND_TEXT[s.bound]}"
     )
 
 
@@ -69,22 +80,26 @@ def fields(r: ServeCostResult) -> list[str]:
     one = r.single_stream
     out = [
         f"*Single stream*\n{rate(one.tokens_per_s)} per user (ITL {ms(one.itl_ms)})\n"
-        f"TTFT {ms(one.ttft_ms)} for {format_count(r.input_tokens)} prompt tokens",
+        f"TTFT {ms(one.ttft_ms)} for {_prompt(r.input_tokens)}",
         _speed_field("Max load", r.max_load),
     ]
     if r.at_batch is not None:
         out.append(_speed_field(f"At batch={r.at_batch.concurrent_sequences}", r.at_batch))
-    price = format_price(r.price_per_gpu_hour) if r.price_per_gpu_hour is not None else "add price= (USD/GPU-h)"
+    price = (
+        format_price(r.price_per_gpu_hour, r.unit)
+        if r.price_per_gpu_hour is not None
+        else f"add price= (USD/{r.unit}-h)"
+    )
     hours = r.gpu_hours_per_billion_output_tokens
     out.append(
         f"*Cost*\n{per_million(r.cost_per_million_output_tokens)} output · "
         f"{per_million(r.cost_per_million_input_tokens)} input\n"
-        f"{format_count(hours) if hours is not None else '?'} GPU-hours per billion output tokens\n"
-        f"{price} × {format_gpus(r.num_gpus)}"
+        f"{format_count(hours) if hours is not None else '?'} {r.unit}-hours per billion output tokens\n"
+        f"{price} × {format_gpus(r.num_gpus, r.unit)}"
     )
     out.append(
-        f"*Memory*\nKV cache holds {format_count(r.kv_capacity_tokens)} tokens "
-        f"({r.kv_capacity_tokens // (r.input_tokens + r.output_tokens):,} sequences of "
+        f"*Memory*\nKV cache holds {_tokens(r.kv_capacity_tokens, 'token')} "
+        f"({counted(r.kv_capacity_tokens // (r.input_tokens + r.output_tokens), 'sequence')} of "
         f"{r.input_tokens}+{r.output_tokens})\nweights {r.dtype}, KV {r.kv_dtype}, matmuls {r.compute_dtype}"
     )
     return out
@@ -96,9 +111,8 @@ def summary_lines(r: ServeCostResult) -> list[str]:
         return [r.verdict_text]
     one, load = r.single_stream, r.max_load
     lines = [
-        f"Alone: {rate(one.tokens_per_s)}, first token in {ms(one.ttft_ms)} for a "
-        f"{format_count(r.input_tokens)}-token prompt",
-        f"At {load.concurrent_sequences} users: {rate(load.tokens_per_s_per_user)} each, "
+        f"Alone: {rate(one.tokens_per_s)}, first token in {ms(one.ttft_ms)} for {_prompt(r.input_tokens)}",
+        f"At {counted(load.concurrent_sequences, 'user')}: {rate(load.tokens_per_s_per_user)} each, "
         f"first token in {ms(load.ttft_ms)}",
     ]
     if r.at_batch is not None:
@@ -107,10 +121,10 @@ def summary_lines(r: ServeCostResult) -> list[str]:
             f"At batch={b.concurrent_sequences}: {rate(b.tokens_per_s_per_user)} each, "
             f"{rate(b.output_tokens_per_s)} total"
         )
-    price = format_price(r.price_per_gpu_hour) if r.price_per_gpu_hour is not None else "no catalog price"
+    price = format_price(r.price_per_gpu_hour, r.unit) if r.price_per_gpu_hour is not None else "no catalog price"
     lines.append(
         f"Cost: {per_million(r.cost_per_million_output_tokens)} output, "
-        f"{per_million(r.cost_per_million_input_tokens)} input at {price} × {format_gpus(r.num_gpus)}"
+        f"{per_million(r.cost_per_million_input_tokens)} input at {price} × {format_gpus(r.num_gpus, r.unit)}"
     )
     return lines
 
@@ -121,7 +135,7 @@ def context_line(r: ServeCostResult) -> str:
     if r.bound is not None:
         parts.append(_BOUND_TEXT[r.bound])
     if r.price_per_gpu_hour is None:
-        parts.append("add price= (USD per GPU-hour) for a cost")
+        parts.append(f"add price= (USD per {r.unit}-hour) for a cost")
     return " · ".join(parts)
 
 
@@ -131,12 +145,13 @@ def comparison_lines(r: ServeCostResult) -> list[str]:
     current = next((row for row in r.comparison if row.gpu == r.gpu), None)
     if current is not None and current not in rows:
         rows = [*rows[: MAX_ROWS - 1], current]
-    width = max(len("GPU"), *(len(row.gpu) for row in rows)) if rows else 3
+    device = "GPU" if r.unit == "GPU" else "device"  # the rows mix GPUs and chips: a chip's answer says so
+    width = max(len(device), *(len(row.gpu) for row in rows)) if rows else len(device)
     lines = [
-        "Every catalog GPU that holds it, cheapest first",
+        f"Every catalog {device} that holds it, cheapest first",
         f"(in={r.input_tokens} out={r.output_tokens}, the cheapest width in a node;",
         " tok/s per user and in total)",
-        f"  {'GPU':<{width}}  GPUs  dtype   user  total   $/M out",
+        f"  {device:<{width}} {'GPUs' if device == 'GPU' else 'count':>5}  dtype   user  total   $/M out",
     ]
     lines.extend(_row_line(row, width, row.gpu == r.gpu) for row in rows)
     if len(r.comparison) > len(rows):
@@ -147,7 +162,7 @@ def comparison_lines(r: ServeCostResult) -> list[str]:
 def _row_line(row: ServeGpuRow, width: int, mine: bool) -> str:
     mark = "▸" if mine else " "
     return (
-        f"{mark} {row.gpu:<{width}}  {row.num_gpus:>4}  {row.compute_dtype:<5} {_count(row.tokens_per_s_per_user):>5}"
+        f"{mark} {row.gpu:<{width}} {row.num_gpus:>5}  {row.compute_dtype:<5} {_count(row.tokens_per_s_per_user):>5}"
         f"  {_count(row.output_tokens_per_s):>5}  {per_million(row.cost_per_million_output_tokens):>8}"
     )
 
@@ -163,7 +178,8 @@ def servecost_answer(r: ServeCostResult, detail: bool) -> tuple[str, list[Block]
     lines = [f"*{escape_mrkdwn(first)}*", *(escape_mrkdwn(line) for line in summary_lines(r))]
     blocks: list[Block] = [section("\n".join(lines))]
     if not detail:
-        note = context_line(r) + " · Details: the formula, other GPUs, every assumption"
+        others = "other GPUs" if r.unit == "GPU" else "other devices"
+        note = context_line(r) + f" · Details: the formula, {others}, every assumption"
         blocks.extend(context_blocks([escape_mrkdwn(note)]))
         return escape_mrkdwn(first), blocks
     blocks.extend(context_blocks([escape_mrkdwn(context_line(r))]))

@@ -27,8 +27,8 @@ def traincost_answer(r: TrainCostResult, detail: bool) -> tuple[str, list[Block]
     subject = f"{r.model} × {tokens} tokens" if r.model else f"{params} params × {tokens} tokens"
     cost = format_usd(r.cost_usd) if r.cost_usd is not None else "cost unknown (no price)"
     headline = answer_line(
-        f"{subject} on {r.gpu_name} — {cost} · {format_count(r.gpu_hours)} GPU-hours · "
-        f"{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}"
+        f"{subject} on {r.gpu_name} — {cost} · {format_count(r.gpu_hours)} {r.unit}-hours · "
+        f"{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus, r.unit)}"
     )
     moe = r.active_params != r.params
     counted = f"{format_count(r.active_params)} active" if moe else params
@@ -36,12 +36,17 @@ def traincost_answer(r: TrainCostResult, detail: bool) -> tuple[str, list[Block]
     summary = [
         f"*{escape_mrkdwn(headline)}*",
         f"{format_flops(r.flops)} = {r.flops_factor:g} × {counted} params × {tokens} tokens{_tokens_note(r)}",
-        f"{format_rate(r.peak_flops)} {r.dtype} peak × {format_percent(r.mfu)} MFU = {achieved} per GPU",
+        f"{format_rate(r.peak_flops)} {r.dtype} peak × {format_percent(r.mfu)} MFU = {achieved} per {r.unit}",
     ]
-    price = format_price(r.price_per_gpu_hour) if r.price_per_gpu_hour is not None else "no catalog price: add `price=`"
+    price = (
+        format_price(r.price_per_gpu_hour, r.unit)
+        if r.price_per_gpu_hour is not None
+        else "no catalog price: add `price=`"
+    )
     blocks: list[Block] = [section("\n".join(summary))]
     if not detail:
-        blocks.extend(context_blocks([f"{price} · {_sizing(r)} · Details: the formula, other GPUs, every assumption"]))
+        others = "other GPUs" if r.unit == "GPU" else "other devices"
+        blocks.extend(context_blocks([f"{price} · {_sizing(r)} · Details: the formula, {others}, every assumption"]))
         return escape_mrkdwn(headline), blocks
     blocks.append(section(fields=_traincost_fields(r)))
     if r.comparison:
@@ -67,13 +72,13 @@ def _sizing(r: TrainCostResult) -> str:
 
 
 def _traincost_fields(r: TrainCostResult) -> list[str]:
-    hours = f"*GPU-hours*\n{format_count(r.gpu_hours)}"
-    wall = f"*Wall-clock*\n{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus)}\n{_sizing(r)}"
+    hours = f"*{r.unit[:1].upper()}{r.unit[1:]}-hours*\n{format_count(r.gpu_hours)}"
+    wall = f"*Wall-clock*\n{format_days(r.wall_clock_days)} on {format_gpus(r.num_gpus, r.unit)}\n{_sizing(r)}"
     if r.cost_usd is not None and r.price_per_gpu_hour is not None:
         source = f" ({escape_mrkdwn(r.price_source)})" if r.price_source else ""
-        cost = f"*Cost*\n{format_usd(r.cost_usd)}\nat {format_price(r.price_per_gpu_hour)}{source}"
+        cost = f"*Cost*\n{format_usd(r.cost_usd)}\nat {format_price(r.price_per_gpu_hour, r.unit)}{source}"
     else:
-        cost = "*Cost*\nunknown: no catalog price\nadd `price=2.5` (USD per GPU-hour)"
+        cost = f"*Cost*\nunknown: no catalog price\nadd `price=2.5` (USD per {r.unit}-hour)"
     energy = (
         f"*Energy*\n{format_energy(r.energy_kwh)}\n{format_co2(r.co2_tonnes)}"
         if r.energy_kwh is not None and r.co2_tonnes is not None
@@ -92,12 +97,13 @@ def _comparison_lines(r: TrainCostResult) -> list[str]:
     if current is not None and current not in shown:
         shown = [*shown[: MAX_COMPARISON_ROWS - 1], current]
     scale = max((_row_cost(row) for row in shown if row.cost_usd is not None), default=0.0)
-    key_width = max(len("GPU"), *(len(row.gpu) for row in shown)) if shown else len("GPU")
+    device = "GPU" if r.unit == "GPU" else "device"  # the rows mix GPUs and chips: a chip's answer says so
+    key_width = max(len(device), *(len(row.gpu) for row in shown)) if shown else len(device)
     mfus = {row.mfu for row in r.comparison}
     mfu = f"MFU {format_percent(r.mfu)}" if mfus == {r.mfu} else "MFU per dtype as above"
     lines = [
         f"Same job across the catalog ({mfu}), cheapest first",
-        f"  {'GPU':<{key_width}}  dtype      cost  GPU-hours",
+        f"  {device:<{key_width}}  dtype      cost  {'GPU-hours' if device == 'GPU' else 'hours':>9}",
     ]
     for row in shown:
         mark = "▸" if row.gpu == r.gpu else " "
