@@ -121,3 +121,15 @@ def test_does_not_fit_renders_the_verdict() -> None:
     body = message.blocks[0]["text"]["text"]
     assert "Does not fit on 2×" in body
     assert "fits needs" in body
+
+
+def test_an_unpriced_gpu_says_how_to_price_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """MI355X has no catalog price: the answer says so and names price=, never "no price output"."""
+    assert main(["servecost", "8b", "mi355x"]) == 0
+    printed = capsys.readouterr().out
+    first, *rest = printed.splitlines()
+    assert first.endswith("· no price (add price=)")
+    assert "Cost: unknown, the catalog has no price for this GPU; add price= (USD per GPU-hour)" in rest
+    assert "no price output" not in printed
+    assert main(["servecost", "8b", "mi355x", "price=2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cost_per_million_output_tokens"] > 0

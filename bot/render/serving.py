@@ -49,9 +49,11 @@ def headline(r: ServeCostResult) -> str:
         more = f": needs {format_gpus(r.gpus_needed, r.unit)}" if r.gpus_needed > r.num_gpus else ""
         return f"{setup} — ❌ does not fit{more}"
     load = r.max_load
+    cost = r.cost_per_million_output_tokens
     return (
         f"{setup} — {rate(r.single_stream.tokens_per_s)} per user · {rate(load.output_tokens_per_s)} at "
-        f"{counted(load.concurrent_sequences, 'user')} · {per_million(r.cost_per_million_output_tokens)} output"
+        f"{counted(load.concurrent_sequences, 'user')} · "
+        + (f"{per_million(cost)} output" if cost is not None else "no price (add price=)")
     )
 
 
@@ -91,9 +93,13 @@ def fields(r: ServeCostResult) -> list[str]:
         else f"add price= (USD/{r.unit}-h)"
     )
     hours = r.gpu_hours_per_billion_output_tokens
+    per_token = (
+        f"{per_million(r.cost_per_million_output_tokens)} output · {per_million(r.cost_per_million_input_tokens)} input"
+        if r.cost_per_million_output_tokens is not None
+        else "unknown (no catalog price)"
+    )
     out.append(
-        f"*Cost*\n{per_million(r.cost_per_million_output_tokens)} output · "
-        f"{per_million(r.cost_per_million_input_tokens)} input\n"
+        f"*Cost*\n{per_token}\n"
         f"{format_count(hours) if hours is not None else '?'} {r.unit}-hours per billion output tokens\n"
         f"{price} × {format_gpus(r.num_gpus, r.unit)}"
     )
@@ -121,7 +127,10 @@ def summary_lines(r: ServeCostResult) -> list[str]:
             f"At batch={b.concurrent_sequences}: {rate(b.tokens_per_s_per_user)} each, "
             f"{rate(b.output_tokens_per_s)} total"
         )
-    price = format_price(r.price_per_gpu_hour, r.unit) if r.price_per_gpu_hour is not None else "no catalog price"
+    if r.price_per_gpu_hour is None:
+        lines.append(f"Cost: unknown, the catalog has no price for this {r.unit}; add price= (USD per {r.unit}-hour)")
+        return lines
+    price = format_price(r.price_per_gpu_hour, r.unit)
     lines.append(
         f"Cost: {per_million(r.cost_per_million_output_tokens)} output, "
         f"{per_million(r.cost_per_million_input_tokens)} input at {price} × {format_gpus(r.num_gpus, r.unit)}"
