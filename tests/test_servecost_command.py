@@ -129,7 +129,7 @@ def test_an_unpriced_gpu_says_how_to_price_it(capsys: pytest.CaptureFixture[str]
     printed = capsys.readouterr().out
     first, *rest = printed.splitlines()
     assert first.endswith("· no price (add price=)")
-    assert "Cost: unknown, the catalog has no price for this GPU; add price= (USD per GPU-hour)" in rest
+    assert "Cost: unknown × 1 GPU: no catalog price; add price= (USD per GPU-hour)" in rest
     assert "no price output" not in printed
     assert main(["servecost", "8b", "mi355x", "price=2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["cost_per_million_output_tokens"] > 0

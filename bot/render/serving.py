@@ -128,7 +128,8 @@ def summary_lines(r: ServeCostResult) -> list[str]:
             f"{rate(b.output_tokens_per_s)} total"
         )
     if r.price_per_gpu_hour is None:
-        lines.append(f"Cost: unknown, the catalog has no price for this {r.unit}; add price= (USD per {r.unit}-hour)")
+        count = format_gpus(r.num_gpus, r.unit)
+        lines.append(f"Cost: unknown × {count}: no catalog price; add price= (USD per {r.unit}-hour)")
         return lines
     price = format_price(r.price_per_gpu_hour, r.unit)
     lines.append(
