@@ -443,8 +443,10 @@ class _Reader:
         prefix = "-".join(w.low for w in self.words[self.i : self.i + length])
         size_word = self.low(length)
         size = parse_count(size_word) if re.search(r"[kmbt]$", size_word) else None
+        if size is None or size < 1e6:
+            return False  # checked first: the family scan over every preset name is the costly part
         family = _family(self.catalog, prefix)
-        if size is None or not family or size < 1e6:
+        if not family:
             return False
         matches = [m for m in family if _same_size(m, size, size_word)]
         if not matches and not strict:
