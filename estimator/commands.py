@@ -217,7 +217,7 @@ def _servecost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> S
         mfu=parsed.mfu,
         util=parsed.util,
     )
-    return estimate_serving(job, gpu, defaults, tuple(catalog.accelerators.values()))
+    return estimate_serving(job, gpu, defaults, catalog.serving_fleet)
 
 
 HELP_OVERVIEW = """\
