@@ -14,6 +14,7 @@ from estimator.hardware import Accelerator
 
 if TYPE_CHECKING:
     from estimator.serving import ServingFleet
+    from estimator.training import TrainingFleet
 
 _SEPARATORS = re.compile(r"[\s_]+")
 
@@ -57,8 +58,15 @@ class Catalog:
 
     @cached_property
     def fleet(self) -> tuple[Accelerator, ...]:
-        """Every accelerator, in catalog order (what ``traincost`` compares the job across)."""
+        """Every accelerator, in catalog order."""
         return tuple(self.accelerators.values())
+
+    @cached_property
+    def training_fleet(self) -> TrainingFleet:
+        """Every accelerator, with the job-independent figures ``traincost`` compares a run across."""
+        from estimator.training import TrainingFleet  # the training formulas load with the first traincost
+
+        return TrainingFleet(self.fleet)
 
     @cached_property
     def serving_fleet(self) -> ServingFleet:

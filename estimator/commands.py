@@ -168,7 +168,7 @@ def _traincost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> T
         num_gpus=parsed.num_gpus,
         days=parsed.days,
     )
-    return estimate_training(job, gpu, defaults, catalog.fleet)
+    return estimate_training(job, gpu, defaults, catalog.training_fleet)
 
 
 def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsResult:

@@ -164,7 +164,9 @@ class ServingChip:
     def of(cls, gpu: Accelerator, weights: Precision) -> ServingChip:
         """``gpu``'s figures for ``weights``; it must have a dense peak."""
         compute: Precision = weights
-        if weights not in (Precision.FP8, Precision.FP4) or weights not in gpu.dense_tflops:  # other formats dequantize to 16-bit
+        if (
+            weights not in (Precision.FP8, Precision.FP4) or weights not in gpu.dense_tflops
+        ):  # other formats dequantize to 16-bit
             sixteen = gpu.default_training_precision()
             compute = sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.FP32
         return cls(

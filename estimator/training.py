@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal, NamedTuple, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from estimator.defaults import Defaults
 from estimator.errors import EstimateError, refusal
@@ -99,11 +100,18 @@ def run_mfu(gpu: Accelerator, dtype: Precision, defaults: Defaults, given: float
     """Utilisation of ``gpu``'s ``dtype`` peak: ``given`` as typed, else the default MFU; for fp8/fp4 the
     default is the 16-bit MFU × the measured fp8 speed-up, re-expressed against the low-precision peak
     (40% × 1.3 × 989/1979 ≈ 26% on an H100), so a run is never priced at the 16-bit MFU of the fp8 peak."""
+    sixteen = gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16)
+    return _mfu(dtype, sixteen, gpu.dense_tflops.get(dtype), defaults, given)
+
+
+def _mfu(
+    dtype: Precision, sixteen: float | None, tflops: float | None, defaults: Defaults, given: float | None
+) -> float:
+    """``run_mfu`` from the chip's 16-bit and ``dtype`` dense peaks (TFLOP/s)."""
     if given is not None:
         return given
-    sixteen = gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16)
-    if dtype in _LOW_PRECISION and sixteen is not None:
-        return min(1.0, defaults.mfu * defaults.fp8_speedup * sixteen / gpu.dense_tflops[dtype])
+    if dtype in _LOW_PRECISION and sixteen is not None and tflops is not None:
+        return min(1.0, defaults.mfu * defaults.fp8_speedup * sixteen / tflops)
     return defaults.mfu
 
 
@@ -139,34 +147,114 @@ def _gpu_hours(flops: float, peak_flops: float, mfu: float) -> float:
     return flops / (peak_flops * mfu) / SECONDS_PER_HOUR
 
 
-def compare_fleet(fleet: Sequence[Accelerator], job: TrainingJob, flops: float, defaults: Defaults) -> list[GpuCostRow]:
-    """The job on every accelerator that can train at the requested precision: suitable rows first
-    (priced cheapest first, then unpriced by GPU-hours), then those that cannot run it as sized."""
-    rows: list[GpuCostRow] = []
-    for gpu in fleet:
+@dataclass(frozen=True, slots=True)
+class TrainingChip:
+    """What traincost's comparison needs of an accelerator training at one requested precision, independent of
+    the job: worked out once per catalog (``TrainingFleet``) and shared by every answer."""
+
+    gpu: Accelerator
+    key: str
+    name: str
+    dtype: Precision  # the precision it trains at for the request
+    tflops: float  # its dense peak, TFLOP/s
+    peak: float  # the same in FLOP/s
+    sixteen_tflops: float | None  # the 16-bit dense peak (bf16, else fp16), TFLOP/s: low-precision MFU is scaled by it
+    memory_bytes: int
+    consumer: bool  # ``is_consumer_card``
+    price: float | None  # catalog USD per GPU-hour
+    price_source: str | None
+
+    @classmethod
+    def of(cls, gpu: Accelerator, requested: Precision | None) -> TrainingChip | None:
+        """``gpu``'s figures for a run at ``requested``, or None where it cannot train at it."""
         try:
-            dtype, _ = training_precision(gpu, job.dtype)
+            dtype, _ = training_precision(gpu, requested)
         except EstimateError:
-            continue
-        peak = gpu.dense_tflops[dtype] * 1e12
-        mfu = run_mfu(gpu, dtype, defaults, job.mfu)
-        hours = _gpu_hours(flops, peak, mfu)
+            return None
         price = gpu.price
-        rows.append(
-            GpuCostRow(
-                gpu=gpu.key,
-                name=gpu.name,
-                dtype=dtype,
-                peak_flops=peak,
-                mfu=mfu,
-                gpu_hours=hours,
-                price_per_gpu_hour=None if price is None else price.usd_per_hour,
-                cost_usd=None if price is None else hours * price.usd_per_hour,
-                price_source=None if price is None else f"{price.provider}, {price.as_of}",
-                unsuitable=unsuitable(gpu, job, _cluster(job, hours, defaults).num_gpus, defaults),
-            )
+        tflops = gpu.dense_tflops[dtype]
+        return cls(
+            gpu=gpu,
+            key=gpu.key,
+            name=gpu.name,
+            dtype=dtype,
+            tflops=tflops,
+            peak=tflops * 1e12,
+            sixteen_tflops=gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16),
+            memory_bytes=gpu.memory_bytes,
+            consumer=is_consumer_card(gpu),
+            price=None if price is None else price.usd_per_hour,
+            price_source=None if price is None else f"{price.provider}, {price.as_of}",
         )
-    return sorted(rows, key=_cheapest_first)  # stable: ties keep fleet order
+
+
+@dataclass(frozen=True)
+class TrainingFleet:
+    """The accelerators traincost compares a job across (``Catalog.training_fleet``: the whole catalog)."""
+
+    accelerators: tuple[Accelerator, ...]
+
+    @cached_property
+    def chips(self) -> dict[Precision | None, tuple[TrainingChip, ...]]:
+        """Per requested precision (None: each chip's default), the accelerators that can train at it, in order."""
+        return {
+            requested: tuple(chip for gpu in self.accelerators if (chip := TrainingChip.of(gpu, requested)))
+            for requested in (None, *Precision)
+        }
+
+
+# Validates a whole comparison in one call (about 40 rows per answer).
+_ROWS = TypeAdapter(list[GpuCostRow])
+
+
+def compare_fleet(fleet: TrainingFleet, job: TrainingJob, flops: float, defaults: Defaults) -> list[GpuCostRow]:
+    """The job on every accelerator that can train at the requested precision: suitable rows first
+    (priced cheapest first, then unpriced by GPU-hours), then those that cannot run it as sized.
+
+    The per-chip figures that do not depend on the job come precomputed from ``fleet``."""
+    rows: list[_Row] = []
+    for chip in fleet.chips[job.dtype]:
+        mfu = _mfu(chip.dtype, chip.sixteen_tflops, chip.tflops, defaults, job.mfu)
+        hours = _gpu_hours(flops, chip.peak, mfu)
+        num_gpus = _cluster(job, hours, defaults).num_gpus
+        rows.append(
+            {
+                "gpu": chip.key,
+                "name": chip.name,
+                "dtype": chip.dtype,
+                "peak_flops": chip.peak,
+                "mfu": mfu,
+                "gpu_hours": hours,
+                "price_per_gpu_hour": chip.price,
+                "cost_usd": None if chip.price is None else hours * chip.price,
+                "price_source": chip.price_source,
+                "unsuitable": _unsuitable(
+                    chip.name,
+                    consumer=chip.consumer,
+                    memory_bytes=chip.memory_bytes,
+                    params=job.params,
+                    num_gpus=num_gpus,
+                    defaults=defaults,
+                ),
+            }
+        )
+    rows.sort(key=_cheapest_first)  # stable: ties keep fleet order
+    return _ROWS.validate_python(rows)
+
+
+class _Row(TypedDict):
+    """A comparison row's fields: plain values to sort, validated into ``GpuCostRow``s in one call."""
+
+    gpu: str
+    name: str
+    dtype: Precision
+    peak_flops: float
+    mfu: float
+    gpu_hours: float
+    price_per_gpu_hour: float | None
+    cost_usd: float | None
+    price_source: str | None
+    unsuitable: str | None
 
 
 def is_consumer_card(gpu: Accelerator) -> bool:
@@ -181,28 +269,40 @@ def unsuitable(gpu: Accelerator, job: TrainingJob, num_gpus: int, defaults: Defa
     most sharded layout napkin accepts (ZeRO-3 over every GPU) must leave each GPU a share of the
     16 bytes/param model states that fits its memory.
     """
-    if num_gpus > defaults.node_size and is_consumer_card(gpu):
+    return _unsuitable(
+        gpu.name,
+        consumer=is_consumer_card(gpu),
+        memory_bytes=gpu.memory_bytes,
+        params=job.params,
+        num_gpus=num_gpus,
+        defaults=defaults,
+    )
+
+
+def _unsuitable(
+    name: str, *, consumer: bool, memory_bytes: int, params: int, num_gpus: int, defaults: Defaults
+) -> str | None:
+    if num_gpus > defaults.node_size and consumer:
         return (
-            f"consumer PCIe card without NVLink or RDMA networking for a multi-node job ({gpu.name}, "
+            f"consumer PCIe card without NVLink or RDMA networking for a multi-node job ({name}, "
             f"{num_gpus:,} GPUs in {defaults.node_size}-GPU nodes)"
         )
-    share = _MODEL_STATE_BYTES * job.params / num_gpus
-    if share > gpu.memory_bytes:
+    share = _MODEL_STATE_BYTES * params / num_gpus
+    if share > memory_bytes:
         return (
             f"model states do not fit even fully sharded (ZeRO-3 over {num_gpus:,} GPUs: "
-            f"{format_bytes(share)} per GPU at 16 bytes/param, more than {gpu.name}'s "
-            f"{format_bytes(gpu.memory_bytes)})"
+            f"{format_bytes(share)} per GPU at 16 bytes/param, more than {name}'s "
+            f"{format_bytes(memory_bytes)})"
         )
     return None
 
 
-def _cheapest_first(row: GpuCostRow) -> tuple[bool, bool, float, float]:
-    return row.unsuitable is not None, row.cost_usd is None, row.cost_usd or 0.0, row.gpu_hours
+def _cheapest_first(row: _Row) -> tuple[bool, bool, float, float]:
+    cost = row["cost_usd"]
+    return row["unsuitable"] is not None, cost is None, cost or 0.0, row["gpu_hours"]
 
 
-def estimate_training(
-    job: TrainingJob, gpu: Accelerator, defaults: Defaults, fleet: Sequence[Accelerator]
-) -> TrainCostResult:
+def estimate_training(job: TrainingJob, gpu: Accelerator, defaults: Defaults, fleet: TrainingFleet) -> TrainCostResult:
     """FLOPs, GPU-hours, GPUs and wall-clock, cost, energy and CO₂ of ``job`` on ``gpu``.
 
     C = flops_factor·N_active·D (Kaplan); D given, else published, else 20·N; GPU-hours = C / (dense
