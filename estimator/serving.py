@@ -425,7 +425,9 @@ def _widths(m: _Model, reserve: int) -> tuple[_Width, ...]:
     return tuple(widths)
 
 
-def _loads(m: _Model, memory: float, widths: tuple[_Width, ...], reserve: int) -> tuple[_Load, ...]:
+def _loads(
+    m: _Model, memory: float, widths: tuple[_Width, ...], reserve: int, work: dict[int, tuple[float, float]]
+) -> tuple[_Load, ...]:
     """The widths whose GPUs of engine ``memory`` bytes (``reserve`` of it for the runtime) hold the model,
     narrowest first. They stop at the first width whose KV cache holds the engine's cap of sequences: a wider
     set-up runs the same batch with the same work per GPU plus its all-reduces, so it costs more per token."""
@@ -440,7 +442,10 @@ def _loads(m: _Model, memory: float, widths: tuple[_Width, ...], reserve: int) -
         held = max(0, int(budget * width.tensor / kv_per_token)) // sequence_tokens if budget > 0 else 0
         if held >= 1:
             batch = min(held, MAX_NUM_SEQS)
-            read, flops = m.decode_work(batch, loaded=True)
+            step = work.get(batch)
+            if step is None:
+                step = work[batch] = m.decode_work(batch, loaded=True)
+            read, flops = step
             found.append((width, batch, read / width.tensor, flops / width.tensor))
             if batch == MAX_NUM_SEQS:
                 break
@@ -477,12 +482,13 @@ def _comparison(m: _Model, chips: Sequence[ServingChip], defaults: Defaults) -> 
     reserve = defaults.cuda_context_bytes
     widths = _widths(m, reserve)
     by_size: dict[int, tuple[_Load, ...]] = {}
+    work: dict[int, tuple[float, float]] = {}  # a loaded decode step's work by batch: sizes share batches
     rows = []
     for chip in chips:
         size = chip.memory_bytes
         loads = by_size.get(size)
         if loads is None:
-            loads = by_size[size] = _loads(m, size * m.util, widths, reserve)
+            loads = by_size[size] = _loads(m, size * m.util, widths, reserve, work)
         if loads:
             rows.append(_row(m, chip, loads))
     priced = [row for row in rows if row["cost_per_million_output_tokens"] is not None]

@@ -90,7 +90,7 @@ def test_widths_start_holding_exactly_where_the_arithmetic_says(job: ServeJob) -
     for tensor in m.degrees:
         edge = _boundary(m, tensor)
         for memory in (math.nextafter(edge, 0.0), edge, math.nextafter(edge, math.inf), edge * 1.5):
-            loads = _loads(m, memory, widths, DEFAULTS.cuda_context_bytes)
+            loads = _loads(m, memory, widths, DEFAULTS.cuda_context_bytes, {})
             assert [(width.tensor, batch) for width, batch, _, _ in loads] == _reference(m, memory)
 
 
