@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from operator import itemgetter
 from typing import Literal, NamedTuple, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -212,34 +213,38 @@ def compare_fleet(fleet: TrainingFleet, job: TrainingJob, flops: float, defaults
     (priced cheapest first, then unpriced by GPU-hours), then those that cannot run it as sized.
 
     The per-chip figures that do not depend on the job come precomputed from ``fleet``."""
-    rows: list[_Row] = []
+    rows: list[tuple[tuple[bool, bool, float, float], _Row]] = []  # (cheapest-first key, row)
+    days = _deadline(job, defaults)
     for chip in fleet.chips[job.dtype]:
         mfu = _mfu(chip.dtype, chip.sixteen_tflops, chip.tflops, defaults, job.mfu)
         hours = _gpu_hours(flops, chip.peak, mfu)
-        num_gpus = _cluster(job, hours, defaults).num_gpus
-        rows.append(
-            {
-                "gpu": chip.key,
-                "name": chip.name,
-                "dtype": chip.dtype,
-                "peak_flops": chip.peak,
-                "mfu": mfu,
-                "gpu_hours": hours,
-                "price_per_gpu_hour": chip.price,
-                "cost_usd": None if chip.price is None else hours * chip.price,
-                "price_source": chip.price_source,
-                "unsuitable": _unsuitable(
-                    chip.name,
-                    consumer=chip.consumer,
-                    memory_bytes=chip.memory_bytes,
-                    params=job.params,
-                    num_gpus=num_gpus,
-                    defaults=defaults,
-                ),
-            }
+        # _cluster's size: gpus= as given, else enough to finish by the deadline
+        num_gpus = job.num_gpus if job.num_gpus is not None else gpus_for_deadline(hours, days, defaults.node_size)
+        cost = None if chip.price is None else hours * chip.price
+        why = _unsuitable(
+            chip.name,
+            consumer=chip.consumer,
+            memory_bytes=chip.memory_bytes,
+            params=job.params,
+            num_gpus=num_gpus,
+            defaults=defaults,
         )
-    rows.sort(key=_cheapest_first)  # stable: ties keep fleet order
-    return _ROWS.validate_python(rows)
+        row: _Row = {
+            "gpu": chip.key,
+            "name": chip.name,
+            "dtype": chip.dtype,
+            "peak_flops": chip.peak,
+            "mfu": mfu,
+            "gpu_hours": hours,
+            "price_per_gpu_hour": chip.price,
+            "cost_usd": cost,
+            "price_source": chip.price_source,
+            "unsuitable": why,
+        }
+        # suitable first, then priced cheapest first, then unpriced by GPU-hours
+        rows.append(((why is not None, cost is None, cost or 0.0, hours), row))
+    rows.sort(key=itemgetter(0))  # stable: ties keep fleet order
+    return _ROWS.validate_python([row for _, row in rows])
 
 
 class _Row(TypedDict):
@@ -295,11 +300,6 @@ def _unsuitable(
             f"{format_bytes(memory_bytes)})"
         )
     return None
-
-
-def _cheapest_first(row: _Row) -> tuple[bool, bool, float, float]:
-    cost = row["cost_usd"]
-    return row["unsuitable"] is not None, cost is None, cost or 0.0, row["gpu_hours"]
 
 
 def estimate_training(job: TrainingJob, gpu: Accelerator, defaults: Defaults, fleet: TrainingFleet) -> TrainCostResult:
@@ -382,10 +382,17 @@ class _Cluster(NamedTuple):
 def _cluster(job: TrainingJob, gpu_hours: float, defaults: Defaults) -> _Cluster:
     if job.num_gpus is not None:
         return _Cluster(job.num_gpus, "given", None)
-    if job.days is not None:
-        return _Cluster(gpus_for_deadline(gpu_hours, job.days, defaults.node_size), "deadline", job.days)
-    days = defaults.default_days
-    return _Cluster(gpus_for_deadline(gpu_hours, days, defaults.node_size), "default_deadline", days)
+    days = _deadline(job, defaults)
+    return _Cluster(
+        gpus_for_deadline(gpu_hours, days, defaults.node_size),
+        "default_deadline" if job.days is None else "deadline",
+        days,
+    )
+
+
+def _deadline(job: TrainingJob, defaults: Defaults) -> float:
+    """The days a cluster is sized to finish in when gpus= is not given: days=, else the default deadline."""
+    return defaults.default_days if job.days is None else job.days
 
 
 def _formula(
