@@ -99,8 +99,8 @@ def _print(rows: list[dict[str, object]], baseline_med: float) -> None:
             f"{_pair(row, 'estimate')} {_pair(row, 'with_render')} {float(str(row['ratio_to_baseline'])):7.1f}"
         )
     for part, label in (("estimate_only", "the estimate alone"), ("estimate", "parse + estimate")):
-        fits = _slowest(rows, "fits", part)
-        serving = _slowest(rows, "servecost", part)
+        fits = slowest(rows, "fits", part)
+        serving = slowest(rows, "servecost", part)
         verdict = "no more than" if serving <= fits else "MORE than"
         print(f"{label}: servecost costs {verdict} fits: {serving:.1f} µs vs {fits:.1f} µs (slowest median of each)")
 
@@ -113,7 +113,8 @@ def _f(value: object) -> str:
     return f"{float(str(value)):7.1f}"
 
 
-def _slowest(rows: list[dict[str, object]], command: str, part: str) -> float:
+def slowest(rows: list[dict[str, object]], command: str, part: str) -> float:
+    """The slowest median of ``part`` over the rows of ``command``."""
     return max(float(str(row[f"{part}_median_us"])) for row in rows if str(row["command"]).startswith(command))
 
 
