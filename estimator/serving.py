@@ -432,14 +432,12 @@ def _loads(
     narrowest first. They stop at the first width whose KV cache holds the engine's cap of sequences: a wider
     set-up runs the same batch with the same work per GPU plus its all-reduces, so it costs more per token."""
     found: list[_Load] = []
-    kv_per_token, sequence_tokens = m.kv_per_token, m.sequence_tokens
     for width in widths:
         if memory < width.floor:
             continue
         # _kv_budget's arithmetic, term for term, so a row equals servecost's own answer at this width
         budget = int(memory - width.shard - width.activations - reserve)
-        # and _capacity's: the KV cache's tokens over the width's GPUs, in whole sequences
-        held = max(0, int(budget * width.tensor / kv_per_token)) // sequence_tokens if budget > 0 else 0
+        held = _capacity(m, budget, width.tensor) // m.sequence_tokens
         if held >= 1:
             batch = min(held, MAX_NUM_SEQS)
             step = work.get(batch)
