@@ -187,12 +187,17 @@ class ServingFleet:
     """The accelerators servecost compares an answer across (``Catalog.serving_fleet``: the whole catalog)."""
 
     accelerators: tuple[Accelerator, ...]
+    _chips: dict[Precision, tuple[ServingChip, ...]] = field(default_factory=dict, repr=False, compare=False)
 
-    @cached_property
-    def chips(self) -> dict[Precision, tuple[ServingChip, ...]]:
-        """Per weight precision, every accelerator servecost can time (those with a dense peak), in order."""
-        timed = [gpu for gpu in self.accelerators if gpu.dense_tflops]
-        return {weights: tuple(ServingChip.of(gpu, weights) for gpu in timed) for weights in Precision}
+    def chips(self, weights: Precision) -> tuple[ServingChip, ...]:
+        """Every accelerator servecost can time (those with a dense peak) serving ``weights``, in order; worked
+        out on first use of each precision."""
+        chips = self._chips.get(weights)
+        if chips is None:
+            chips = self._chips[weights] = tuple(
+                ServingChip.of(gpu, weights) for gpu in self.accelerators if gpu.dense_tflops
+            )
+        return chips
 
 
 class _Chip(NamedTuple):
@@ -608,7 +613,7 @@ def estimate_serving(
         mfu=m.mfu,
         formula=FORMULA,
         assumptions=_assumptions(m, s, defaults),
-        comparison=[] if fleet is None else _comparison(m, fleet.chips[m.dtype], defaults),
+        comparison=[] if fleet is None else _comparison(m, fleet.chips(m.dtype), defaults),
     )
 
 

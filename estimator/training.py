@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Literal, NamedTuple, TypedDict
 
@@ -194,14 +193,17 @@ class TrainingFleet:
     """The accelerators traincost compares a job across (``Catalog.training_fleet``: the whole catalog)."""
 
     accelerators: tuple[Accelerator, ...]
+    _chips: dict[Precision | None, tuple[TrainingChip, ...]] = field(default_factory=dict, repr=False, compare=False)
 
-    @cached_property
-    def chips(self) -> dict[Precision | None, tuple[TrainingChip, ...]]:
-        """Per requested precision (None: each chip's default), the accelerators that can train at it, in order."""
-        return {
-            requested: tuple(chip for gpu in self.accelerators if (chip := TrainingChip.of(gpu, requested)))
-            for requested in (None, *Precision)
-        }
+    def chips(self, requested: Precision | None) -> tuple[TrainingChip, ...]:
+        """The accelerators that can train at ``requested`` (None: each chip's default), in order; worked out on
+        first use of each precision."""
+        chips = self._chips.get(requested)
+        if chips is None:
+            chips = self._chips[requested] = tuple(
+                chip for gpu in self.accelerators if (chip := TrainingChip.of(gpu, requested))
+            )
+        return chips
 
 
 # Validates a whole comparison in one call (about 40 rows per answer).
@@ -215,7 +217,7 @@ def compare_fleet(fleet: TrainingFleet, job: TrainingJob, flops: float, defaults
     The per-chip figures that do not depend on the job come precomputed from ``fleet``."""
     rows: list[tuple[tuple[bool, bool, float, float], _Row]] = []  # (cheapest-first key, row)
     days = _deadline(job, defaults)
-    for chip in fleet.chips[job.dtype]:
+    for chip in fleet.chips(job.dtype):
         mfu = _mfu(chip.dtype, chip.sixteen_tflops, chip.tflops, defaults, job.mfu)
         hours = _gpu_hours(flops, chip.peak, mfu)
         # _cluster's size: gpus= as given, else enough to finish by the deadline

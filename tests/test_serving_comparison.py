@@ -97,10 +97,11 @@ def test_widths_start_holding_exactly_where_the_arithmetic_says(job: ServeJob) -
 def test_the_fleet_has_one_chip_per_timed_accelerator_and_weight_precision() -> None:
     fleet = ServingFleet(CATALOG.fleet)
     timed = [gpu for gpu in CATALOG.fleet if gpu.dense_tflops]
-    assert set(fleet.chips) == set(Precision)
-    for weights, chips in fleet.chips.items():
+    for weights in Precision:
+        chips = fleet.chips(weights)
         assert [chip.gpu for chip in chips] == timed
         assert chips == tuple(ServingChip.of(gpu, weights) for gpu in timed)
+        assert fleet.chips(weights) is chips  # worked out once per precision
     assert CATALOG.serving_fleet is CATALOG.serving_fleet  # worked out once per catalog
 
 

@@ -39,7 +39,7 @@ def test_each_row_is_traincost_on_that_gpu(fields: dict[str, object]) -> None:
             continue
     if not answers:
         assert job.dtype is not None
-        assert CATALOG.training_fleet.chips[job.dtype] == ()
+        assert CATALOG.training_fleet.chips(job.dtype) == ()
         return
     first = CATALOG.gpu(next(iter(answers)))
     assert first is not None
@@ -62,10 +62,10 @@ def test_each_row_is_traincost_on_that_gpu(fields: dict[str, object]) -> None:
 
 def test_the_fleet_has_one_chip_per_trainable_accelerator_and_precision() -> None:
     fleet = CATALOG.training_fleet
-    assert set(fleet.chips) == {None, *Precision}
-    for requested, chips in fleet.chips.items():
-        expected = [chip for gpu in CATALOG.fleet if (chip := TrainingChip.of(gpu, requested))]
-        assert list(chips) == expected
-    assert fleet.chips[Precision.INT4] == ()  # a storage format: nothing trains at it
-    assert len(fleet.chips[None]) == sum(1 for gpu in CATALOG.fleet if gpu.has_dense_peak)
+    for requested in (None, *Precision):
+        chips = fleet.chips(requested)
+        assert list(chips) == [chip for gpu in CATALOG.fleet if (chip := TrainingChip.of(gpu, requested))]
+        assert fleet.chips(requested) is chips  # worked out once per precision
+    assert fleet.chips(Precision.INT4) == ()  # a storage format: nothing trains at it
+    assert len(fleet.chips(None)) == sum(1 for gpu in CATALOG.fleet if gpu.has_dense_peak)
     assert CATALOG.training_fleet is fleet  # worked out once per catalog
