@@ -49,6 +49,11 @@ def summary(http: dict[str, Any], estimator: list[dict[str, Any]], startup: dict
         f"estimator: slowest command {worst['command']!r}: {float(worst['with_render_median_us']):.0f} µs median "
         f"with rendering, p99 {float(worst['with_render_p99_us']):.0f} µs"
     )
+    serving, fits = (estimator_bench.slowest(estimator, command, "estimate_only") for command in ("servecost", "fits"))
+    lines.append(
+        f"estimator: servecost's estimate / fits' = × {serving / fits:.2f} (slowest median of each, parsing left out; "
+        f"issue #12's target: ≤ 1, {'met' if serving <= fits else 'MISSED'})"
+    )
     baseline_ms = next(iter(startup.values()))
     for name, ms in list(startup.items())[1:]:
         lines.append(f"start-up: {name}: × {ms / baseline_ms:.2f} of `import pydantic` ({ms:.0f} ms)")

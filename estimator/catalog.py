@@ -7,9 +7,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from estimator.architecture import ModelArch
 from estimator.hardware import Accelerator
+
+if TYPE_CHECKING:
+    from estimator.serving import ServingFleet
+    from estimator.training import TrainingFleet
 
 _SEPARATORS = re.compile(r"[\s_]+")
 
@@ -53,8 +58,22 @@ class Catalog:
 
     @cached_property
     def fleet(self) -> tuple[Accelerator, ...]:
-        """Every accelerator, in catalog order (what ``traincost`` compares the job across)."""
+        """Every accelerator, in catalog order."""
         return tuple(self.accelerators.values())
+
+    @cached_property
+    def training_fleet(self) -> TrainingFleet:
+        """Every accelerator, with the job-independent figures ``traincost`` compares a run across."""
+        from estimator.training import TrainingFleet  # the training formulas load with the first traincost
+
+        return TrainingFleet(self.fleet)
+
+    @cached_property
+    def serving_fleet(self) -> ServingFleet:
+        """Every accelerator, with the model-independent figures ``servecost`` compares an answer across."""
+        from estimator.serving import ServingFleet  # the serving formulas load with the first servecost
+
+        return ServingFleet(self.fleet)
 
     def gpu(self, name: str) -> Accelerator | None:
         """The accelerator a user means by ``name`` (key or alias, any case), or None."""

@@ -113,17 +113,25 @@ def execute(command: str, text: str, *, catalog: Catalog, defaults: Defaults) ->
         parsed = parse_command(name, reading.text, catalog)
         if parsed.help:
             return Reply("help", help_topic(name), share)
-        if name == "traincost":
-            return Reply("traincost", _traincost(parsed, catalog, defaults), parsed.share)
-        if name == "servecost":
-            return Reply("servecost", _servecost(parsed, catalog, defaults), parsed.share)
-        return Reply("fits", _fits(parsed, catalog, defaults), parsed.share)
+        return Reply(name, estimate(name, parsed, catalog=catalog, defaults=defaults), parsed.share)
     except GrammarError as err:
         raise UsageError(_explained(reading, text, err.message), short_usage(name), err.suggestion) from None
     except EstimateError as err:
         raise UsageError(_explained(reading, text, str(err)), short_usage(name)) from None
     except ValidationError as err:  # the grammar's bounds keep values in range: a guard, not a path
         raise UsageError(str(refusal(err, {})), short_usage(name)) from None
+
+
+def estimate(
+    command: str, parsed: ParsedCommand, *, catalog: Catalog, defaults: Defaults
+) -> TrainCostResult | FitsResult | ServeCostResult:
+    """The answer to a parsed ``traincost``, ``servecost`` or ``fits`` (what ``execute`` does after parsing);
+    GrammarError or EstimateError when that combination cannot be answered."""
+    if command == "traincost":
+        return _traincost(parsed, catalog, defaults)
+    if command == "servecost":
+        return _servecost(parsed, catalog, defaults)
+    return _fits(parsed, catalog, defaults)
 
 
 def short_usage(command: str) -> str:
@@ -194,7 +202,7 @@ def _traincost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> T
         num_gpus=parsed.num_gpus,
         days=parsed.days,
     )
-    return estimate_training(job, gpu, defaults, catalog.fleet)
+    return estimate_training(job, gpu, defaults, catalog.training_fleet)
 
 
 def _fits(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> FitsResult:
@@ -244,7 +252,7 @@ def _servecost(parsed: ParsedCommand, catalog: Catalog, defaults: Defaults) -> S
         mfu=parsed.mfu,
         util=parsed.util,
     )
-    return estimate_serving(job, gpu, defaults, tuple(catalog.accelerators.values()))
+    return estimate_serving(job, gpu, defaults, catalog.serving_fleet)
 
 
 HELP_OVERVIEW = """\

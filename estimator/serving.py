@@ -14,11 +14,13 @@ Closed-form roofline, calibrated on published measurements (tests/test_serving_r
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple
+from operator import itemgetter
+from typing import NamedTuple, TypedDict
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from estimator.activations import inference_activation_bytes
 from estimator.architecture import ModelArch
@@ -76,7 +78,7 @@ class ServeJob(BaseModel):
 @dataclass(frozen=True)
 class _Model:
     """What the formulas need of the model, independent of the GPU. The GPU-independent parts of the
-    formulas are computed once per question: the comparison asks them of every catalog GPU."""
+    formulas are computed once per question (``_model``): the comparison asks them of every catalog GPU."""
 
     job: ServeJob
     shape: Shape
@@ -90,31 +92,20 @@ class _Model:
     mfu: float
     util: float
     degrees: tuple[int, ...]  # tensor-parallel widths within a node that divide the attention heads
+    sequence_tokens: int  # tokens one request holds in the KV cache by its end: in + out
+    kv_per_token: float  # KV bytes per token over a whole sequence (a sliding window makes it length-dependent)
+    # KV bytes of one sequence at the context a decode step attends over, and the attention FLOPs per query
+    # token there: indexed by ``loaded``, the prompt for one stream alone (False), the average context under
+    # load (True)
+    context_kv: tuple[int, int]
+    attention_per_query: tuple[float, float]
+    prompt_attention_per_query: float  # at half the prompt: what a prefill token attends over on average
+    all_reduce_s: float  # tensor-parallel communication per forward pass: two all-reduces per layer
     activation_memo: dict[int, int] = field(default_factory=dict)
-    work_memo: dict[tuple[bool, int], tuple[float, float]] = field(default_factory=dict)
-    load_memo: dict[tuple[float, int], tuple[_Load, ...]] = field(default_factory=dict)
 
     def kv_sequence(self, tokens: int) -> int:
         """KV cache bytes of one sequence of ``tokens`` (GQA, sliding window and MLA aware)."""
-        arch = self.job.model
-        if arch is not None:
-            return arch.kv_cache_bytes(tokens, 1, self.kv_bytes)
-        return self.shape.kv_cache_bytes(tokens, 1, self.kv_bytes)
-
-    @cached_property
-    def sequence_tokens(self) -> int:
-        """Tokens one request holds in the KV cache by its end: ``in + out``."""
-        return self.job.input_tokens + self.job.output_tokens
-
-    @cached_property
-    def kv_per_token(self) -> float:
-        """KV bytes per token averaged over a whole sequence (a sliding window makes it length-dependent)."""
-        return self.kv_sequence(self.sequence_tokens) / self.sequence_tokens
-
-    @cached_property
-    def all_reduce_s(self) -> float:
-        """Tensor-parallel communication per forward pass: two all-reduces per layer."""
-        return 2 * self.shape.layers * ALLREDUCE_S
+        return _kv_sequence(self.job, self.shape, self.kv_bytes, tokens)
 
     def activations(self, tensor: int) -> int:
         """Activation bytes per GPU of one prefill chunk (what the engine profiles at start-up)."""
@@ -131,40 +122,84 @@ class _Model:
         idle = (self.routed - distinct) * self.expert_bytes * self.shape.moe_layers
         return self.weights - idle
 
-    def attention_flops(self, tokens: float, context: float) -> float:
-        """QKᵀ and AV for ``tokens`` queries over ``context`` cached tokens: 4·L·(a·d_head)·context each."""
-        return 4 * self.shape.layers * self.shape.q_width * context * tokens
-
     def decode_work(self, batch: int, *, loaded: bool) -> tuple[float, float]:
         """Bytes read and FLOPs of one decode step of ``batch`` sequences over the whole model. ``loaded``:
         steady state under load, at average context, each step carrying its share of chunked prefill;
         otherwise one stream at the end of its prompt."""
-        work = self.work_memo.get((loaded, batch))
-        if work is None:
-            job = self.job
-            context = job.input_tokens + job.output_tokens / 2 if loaded else job.input_tokens
-            prefill = batch * job.input_tokens / job.output_tokens if loaded else 0.0
-            read = self.touched(batch) + batch * self.context_kv[loaded]
-            flops = 2 * job.active_params * (batch + prefill) + self.attention_flops(batch, context)
-            flops += self.attention_flops(prefill, job.input_tokens / 2)
-            work = self.work_memo[loaded, batch] = (read, flops)
-        return work
-
-    @cached_property
-    def context_kv(self) -> dict[bool, int]:
-        """KV bytes of one sequence at the context a decode step attends over: the prompt for one stream
-        alone (False), the average context under load (True)."""
         job = self.job
-        return {
-            False: self.kv_sequence(job.input_tokens),
-            True: self.kv_sequence(math.ceil(job.input_tokens + job.output_tokens / 2)),
-        }
+        prefill = batch * job.input_tokens / job.output_tokens if loaded else 0.0
+        read = self.touched(batch) + batch * self.context_kv[loaded]
+        flops = 2 * job.active_params * (batch + prefill) + self.attention_per_query[loaded] * batch
+        return read, flops + self.prompt_attention_per_query * prefill
 
     @cached_property
     def prefill_work(self) -> tuple[float, float]:
         """Bytes read (the weights, once) and FLOPs of the prefill of ``in`` tokens over the whole model."""
         tokens = self.job.input_tokens
-        return self.touched(tokens), 2 * self.job.active_params * tokens + self.attention_flops(tokens, tokens / 2)
+        return self.touched(tokens), 2 * self.job.active_params * tokens + self.prompt_attention_per_query * tokens
+
+
+def _kv_sequence(job: ServeJob, shape: Shape, kv_bytes: float, tokens: int) -> int:
+    if job.model is not None:
+        return job.model.kv_cache_bytes(tokens, 1, kv_bytes)
+    return shape.kv_cache_bytes(tokens, 1, kv_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class ServingChip:
+    """What servecost needs of an accelerator (with a dense peak) serving weights of one precision, independent
+    of the model: worked out once per catalog (``ServingFleet``) and shared by every answer's comparison."""
+
+    gpu: Accelerator
+    key: str
+    name: str
+    memory_bytes: int
+    node_size: int | None  # the catalog's devices per node (TP stays within one), None: the settings' default
+    bandwidth: float  # peak bytes/s
+    price: float | None  # catalog USD per GPU-hour
+    compute: Precision  # the precision its matmuls run at: fp8/fp4 where the chip has it, else 16-bit
+    compute_name: str  # ``compute.value``
+    peak: float  # dense peak at ``compute``, FLOP/s
+
+    @classmethod
+    def of(cls, gpu: Accelerator, weights: Precision) -> ServingChip:
+        """``gpu``'s figures for ``weights``; it must have a dense peak."""
+        compute: Precision = weights
+        if (
+            weights not in (Precision.FP8, Precision.FP4) or weights not in gpu.dense_tflops
+        ):  # other formats dequantize to 16-bit
+            sixteen = gpu.default_training_precision()
+            compute = sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.FP32
+        return cls(
+            gpu=gpu,
+            key=gpu.key,
+            name=gpu.name,
+            memory_bytes=gpu.memory_bytes,
+            node_size=gpu.node_size,
+            bandwidth=gpu.bandwidth_tbps * 1e12,
+            price=None if gpu.price is None else gpu.price.usd_per_hour,
+            compute=compute,
+            compute_name=compute.value,
+            peak=gpu.dense_tflops[compute] * 1e12,
+        )
+
+
+@dataclass(frozen=True)
+class ServingFleet:
+    """The accelerators servecost compares an answer across (``Catalog.serving_fleet``: the whole catalog)."""
+
+    accelerators: tuple[Accelerator, ...]
+    _chips: dict[Precision, tuple[ServingChip, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def chips(self, weights: Precision) -> tuple[ServingChip, ...]:
+        """Every accelerator servecost can time (those with a dense peak) serving ``weights``, in order; worked
+        out on first use of each precision."""
+        chips = self._chips.get(weights)
+        if chips is None:
+            chips = self._chips[weights] = tuple(
+                ServingChip.of(gpu, weights) for gpu in self.accelerators if gpu.dense_tflops
+            )
+        return chips
 
 
 class _Chip(NamedTuple):
@@ -204,27 +239,16 @@ class _Setup(NamedTuple):
         return self.tensor * self.stages
 
 
-def _compute_precision(gpu: Accelerator, weights: Precision) -> Precision:
-    """fp8/fp4 weights run fp8/fp4 matmuls where the chip has them; other formats dequantize to 16-bit."""
-    if weights in (Precision.FP8, Precision.FP4) and weights in gpu.dense_tflops:
-        return weights
-    sixteen = gpu.default_training_precision()
-    return sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.FP32
-
-
-def _chip(m: _Model, gpu: Accelerator) -> _Chip:
-    """``gpu``'s effective rates for ``m`` (a chip with a published dense peak)."""
-    compute = _compute_precision(gpu, m.dtype)
-    peak = gpu.peak_flops(compute)
-    assert peak is not None  # noqa: S101 - _compute_precision picks a precision the chip has
-    return _Chip(gpu, compute, gpu.bandwidth_tbps * 1e12 * m.mbu, peak * m.mfu, gpu.memory_bytes * m.util)
+def _chip(m: _Model, chip: ServingChip) -> _Chip:
+    """``chip``'s effective rates for ``m``."""
+    return _Chip(chip.gpu, chip.compute, chip.bandwidth * m.mbu, chip.peak * m.mfu, chip.memory_bytes * m.util)
 
 
 def _tp_degrees(node_size: int, heads: int) -> tuple[int, ...]:
     return tuple(t for t in (2**k for k in range(node_size.bit_length())) if t <= node_size and heads % t == 0)
 
 
-def _widths(m: _Model, gpu: Accelerator, defaults: Defaults) -> tuple[int, ...]:
+def _node_degrees(m: _Model, gpu: Accelerator, defaults: Defaults) -> tuple[int, ...]:
     """Tensor-parallel widths within one of ``gpu``'s nodes: a TPU v5p host holds 4 chips, a Trainium
     instance 16 (the catalog's ``node_size``), other GPUs the default node."""
     node = gpu.per_node(defaults.node_size)
@@ -350,7 +374,7 @@ def _speeds(m: _Model, s: _Setup, price: float | None) -> _Speeds:
 
 def _fewest(m: _Model, chip: _Chip, defaults: Defaults) -> _Setup | None:
     """Fewest GPUs in a node (tensor parallel) that hold the weights and one sequence."""
-    for tensor in _widths(m, chip.gpu, defaults):
+    for tensor in _node_degrees(m, chip.gpu, defaults):
         s = _setup(m, chip, tensor, 1, defaults)
         if _holds(m, s):
             return s
@@ -365,85 +389,131 @@ def _price(gpu: Accelerator, job: ServeJob) -> tuple[float | None, str | None]:
     return gpu.price.usd_per_hour, f"{gpu.price.provider}, {gpu.price.as_of}"
 
 
-class _Load(NamedTuple):
-    """A tensor-parallel width that holds the model and one sequence, at its max-load batch."""
+class _Width(NamedTuple):
+    """One tensor-parallel width within a node, and what the comparison needs of it for this model."""
 
     tensor: int
-    batch: int
-    read: float  # bytes one decode step of ``batch`` reads, over the whole model
-    flops: float  # FLOPs of that step
+    shard: int  # weight bytes per GPU
+    activations: int  # activation bytes per GPU of one prefill chunk
+    floor: float  # engine memory per GPU below which this width cannot hold one sequence
+    comm: float  # all-reduce seconds per forward pass
+    single_read: float  # bytes per GPU one stream's decode step reads
+    single_flops: float  # its FLOPs per GPU
 
 
-def _loads(m: _Model, memory: float, widths: tuple[int, ...], defaults: Defaults) -> tuple[_Load, ...]:
-    """The widths within a node whose GPUs of engine ``memory`` bytes hold the model, narrowest first.
-
-    They stop at the first width whose KV cache holds the engine's cap of sequences: a wider set-up runs the
-    same batch with the same work per GPU plus its all-reduces, so it costs more per token. Only the memory
-    size matters here, so GPUs of one size share the answer."""
-    loads = m.load_memo.get((memory, widths[-1]))
-    if loads is None:
-        found = []
-        for tensor in widths:
-            held = _capacity(m, _kv_budget(m, memory, tensor, tensor, defaults), tensor) // m.sequence_tokens
-            if held >= 1:
-                batch = min(held, MAX_NUM_SEQS)
-                found.append(_Load(tensor, batch, *m.decode_work(batch, loaded=True)))
-                if batch == MAX_NUM_SEQS:
-                    break
-        loads = m.load_memo[memory, widths[-1]] = tuple(found)
-    return loads
+# A width that holds the model and one sequence, with its max-load batch, and the bytes read and FLOPs per GPU
+# of that batch's decode step (a plain tuple: the comparison builds about sixty per answer).
+_Load = tuple[_Width, int, float, float]
 
 
-def _cheapest_width(m: _Model, chip: _Chip, loads: tuple[_Load, ...]) -> tuple[_Load, float]:
-    """Of ``loads`` (not empty), the width with the fewest GPU-seconds per output token at max load on
-    ``chip`` (the narrowest of equals), and its output tokens/s."""
-    rates = [
-        (load, load.batch / (max(_times(load.read, load.flops, load.tensor, chip)) + _comm(m, load.tensor)))
-        for load in loads
-    ]
-    return min(rates, key=lambda rate: rate[0].tensor / rate[1])
+class _Row(TypedDict):
+    """A comparison row's fields: plain values to sort, validated into ``ServeGpuRow``s in one call."""
+
+    gpu: str
+    name: str
+    num_gpus: int
+    compute_dtype: str
+    tokens_per_s_per_user: float
+    output_tokens_per_s: float
+    price_per_gpu_hour: float | None
+    cost_per_million_output_tokens: float | None
 
 
-def _row(m: _Model, gpu: Accelerator, defaults: Defaults) -> ServeGpuRow | None:
-    """``m`` on ``gpu`` at its cheapest tensor-parallel width (most tokens/s per GPU when unpriced)."""
-    if not gpu.dense_tflops:  # memory-only entry: no compute peak to time prefill with
-        return None
-    memory = gpu.memory_bytes * m.util
-    # a bound that needs no search: the weights alone outgrow the widest set-up's engine memory
-    widths = _widths(m, gpu, defaults)
-    if memory * widths[-1] <= m.weights:
-        return None
-    loads = _loads(m, memory, widths, defaults)
-    if not loads:
-        return None
-    chip = _chip(m, gpu)
-    load, tokens_per_s = _cheapest_width(m, chip, loads)
-    step = max(_times(*m.decode_work(1, loaded=False), load.tensor, chip)) + _comm(m, load.tensor)
-    price = m.job.price if m.job.price is not None else (gpu.price.usd_per_hour if gpu.price else None)
-    return ServeGpuRow(
-        gpu=gpu.key,
-        name=gpu.name,
-        num_gpus=load.tensor,
-        compute_dtype=chip.compute.value,
-        tokens_per_s_per_user=1 / step,
-        output_tokens_per_s=tokens_per_s,
-        price_per_gpu_hour=price,
-        cost_per_million_output_tokens=_cost(load.tensor, price, tokens_per_s),
-    )
+_ROWS = TypeAdapter(list[ServeGpuRow])
 
 
-def _comparison(m: _Model, accelerators: tuple[Accelerator, ...], defaults: Defaults) -> list[ServeGpuRow]:
-    """Every accelerator that holds ``m``: cheapest per million tokens first, then unpriced by throughput."""
-    rows = [row for gpu in accelerators if (row := _row(m, gpu, defaults)) is not None]
-    priced = sorted((r for r in rows if r.cost_per_million_output_tokens is not None), key=_row_cost)
-    unpriced = sorted(
-        (r for r in rows if r.cost_per_million_output_tokens is None), key=lambda r: -r.output_tokens_per_s
-    )
-    return [*priced, *unpriced]
+def _widths(m: _Model, degrees: tuple[int, ...], reserve: int) -> tuple[_Width, ...]:
+    """Every width of ``degrees`` (those within one node), with the per-question figures each comparison row
+    reuses; ``reserve``: the runtime's bytes per GPU."""
+    read, flops = m.decode_work(1, loaded=False)
+    widths = []
+    for tensor in degrees:
+        shard, activations = math.ceil(m.weights / tensor), m.activations(tensor)
+        # one sequence's KV cache on top of the rest, in closed form: the width holds no sequence on GPUs with
+        # less engine memory. Lowered by far more than rounding can move it, so only clear cases are cut short
+        # and the exact arithmetic decides the rest.
+        needed = shard + activations + reserve + m.sequence_tokens * m.kv_per_token / tensor
+        widths.append(
+            _Width(tensor, shard, activations, needed * (1 - 1e-9) - 1, _comm(m, tensor), read / tensor, flops / tensor)
+        )
+    return tuple(widths)
 
 
-def _row_cost(row: ServeGpuRow) -> float:
-    return row.cost_per_million_output_tokens if row.cost_per_million_output_tokens is not None else math.inf
+def _loads(
+    m: _Model, memory: float, widths: tuple[_Width, ...], reserve: int, work: dict[int, tuple[float, float]]
+) -> tuple[_Load, ...]:
+    """The widths whose GPUs of engine ``memory`` bytes (``reserve`` of it for the runtime) hold the model,
+    narrowest first. They stop at the first width whose KV cache holds the engine's cap of sequences: a wider
+    set-up runs the same batch with the same work per GPU plus its all-reduces, so it costs more per token."""
+    found: list[_Load] = []
+    for width in widths:
+        if memory < width.floor:
+            continue
+        # _kv_budget's arithmetic, term for term, so a row equals servecost's own answer at this width
+        budget = int(memory - width.shard - width.activations - reserve)
+        held = _capacity(m, budget, width.tensor) // m.sequence_tokens
+        if held >= 1:
+            batch = min(held, MAX_NUM_SEQS)
+            step = work.get(batch)
+            if step is None:
+                step = work[batch] = m.decode_work(batch, loaded=True)
+            read, flops = step
+            found.append((width, batch, read / width.tensor, flops / width.tensor))
+            if batch == MAX_NUM_SEQS:
+                break
+    return tuple(found)
+
+
+def _row(m: _Model, chip: ServingChip, loads: tuple[_Load, ...]) -> _Row:
+    """``m`` on ``chip`` at the width of ``loads`` (not empty) with the fewest GPU-seconds per output token at
+    max load (the narrowest of equals), with its single-stream speed and cost: ``_step``'s arithmetic."""
+    bandwidth, flops = chip.bandwidth * m.mbu, chip.peak * m.mfu
+    width, best_rate, best_key = loads[0][0], 0.0, math.inf
+    for load_width, batch, load_read, load_flops in loads:
+        rate = batch / (max(load_read / bandwidth, load_flops / flops) + load_width.comm)
+        key = load_width.tensor / rate
+        if key < best_key:
+            width, best_rate, best_key = load_width, rate, key
+    step = max(width.single_read / bandwidth, width.single_flops / flops) + width.comm
+    price = m.job.price if m.job.price is not None else chip.price
+    return {
+        "gpu": chip.key,
+        "name": chip.name,
+        "num_gpus": width.tensor,
+        "compute_dtype": chip.compute_name,
+        "tokens_per_s_per_user": 1 / step,
+        "output_tokens_per_s": best_rate,
+        "price_per_gpu_hour": price,
+        "cost_per_million_output_tokens": _cost(width.tensor, price, best_rate),
+    }
+
+
+def _comparison(m: _Model, chips: Sequence[ServingChip], defaults: Defaults) -> list[ServeGpuRow]:
+    """Every accelerator that holds ``m``: cheapest per million tokens first, then unpriced by throughput.
+    Which widths hold the model depends on the memory and node sizes alone, so chips of one size share that
+    work."""
+    reserve = defaults.cuda_context_bytes
+    by_node: dict[int, tuple[_Width, ...]] = {}  # the widths within a node of each size (TPU hosts, trays, …)
+    by_size: dict[tuple[int, int], tuple[_Load, ...]] = {}
+    work: dict[int, tuple[float, float]] = {}  # a loaded decode step's work by batch: sizes share batches
+    rows = []
+    for chip in chips:
+        node = defaults.node_size if chip.node_size is None else chip.node_size
+        widths = by_node.get(node)
+        if widths is None:
+            degrees = m.degrees if node == defaults.node_size else _tp_degrees(node, m.shape.heads)
+            widths = by_node[node] = _widths(m, degrees, reserve)
+        size = chip.memory_bytes
+        loads = by_size.get((size, node))
+        if loads is None:
+            loads = by_size[size, node] = _loads(m, size * m.util, widths, reserve, work)
+        if loads:
+            rows.append(_row(m, chip, loads))
+    priced = [row for row in rows if row["cost_per_million_output_tokens"] is not None]
+    unpriced = [row for row in rows if row["cost_per_million_output_tokens"] is None]
+    priced.sort(key=itemgetter("cost_per_million_output_tokens"))
+    unpriced.sort(key=itemgetter("output_tokens_per_s"), reverse=True)  # stable: ties keep catalog order
+    return _ROWS.validate_python([*priced, *unpriced])
 
 
 def _validate(job: ServeJob) -> None:
@@ -473,15 +543,19 @@ def _model(job: ServeJob, gpu: Accelerator, defaults: Defaults) -> _Model:
     if dtype in (Precision.FP32, Precision.TF32):
         dtype = Precision.FP32
     kv_dtype = job.kv_dtype or (dtype if BYTES_PER_VALUE[dtype] >= 2 else Precision.BF16)
+    kv_bytes = BYTES_PER_VALUE[kv_dtype]
     unquantized = shape.embedding_params if job.model is not None else 0
     moe = job.model.moe if job.model is not None else None
     routed = 0 if moe is None else moe.experts
     expert = shape.mlp_matrices * shape.hidden * shape.expert_ffn * bytes_per_param(dtype)
+    sequence = job.input_tokens + job.output_tokens
+    # attention_flops = 4·L·(a·d_head)·context per query token: QKᵀ and AV over ``context`` cached tokens
+    per_context = 4 * shape.layers * shape.q_width
     return _Model(
         job=job,
         shape=shape,
         dtype=dtype,
-        kv_bytes=BYTES_PER_VALUE[kv_dtype],
+        kv_bytes=kv_bytes,
         weights=stored if (stored := _stored(job, dtype)) is not None else weight_bytes(job.params, dtype, unquantized),
         expert_bytes=expert,
         routed=routed,
@@ -490,24 +564,36 @@ def _model(job: ServeJob, gpu: Accelerator, defaults: Defaults) -> _Model:
         mfu=job.mfu or MFU,
         util=job.util or ENGINE_UTILISATION,
         degrees=_tp_degrees(defaults.node_size, shape.heads),
+        sequence_tokens=sequence,
+        kv_per_token=_kv_sequence(job, shape, kv_bytes, sequence) / sequence,
+        context_kv=(
+            _kv_sequence(job, shape, kv_bytes, job.input_tokens),
+            _kv_sequence(job, shape, kv_bytes, math.ceil(job.input_tokens + job.output_tokens / 2)),
+        ),
+        attention_per_query=(
+            per_context * job.input_tokens,
+            per_context * (job.input_tokens + job.output_tokens / 2),
+        ),
+        prompt_attention_per_query=per_context * (job.input_tokens / 2),
+        all_reduce_s=2 * shape.layers * ALLREDUCE_S,
     )
 
 
 def estimate_serving(
-    job: ServeJob, gpu: Accelerator, defaults: Defaults, accelerators: tuple[Accelerator, ...] = ()
+    job: ServeJob, gpu: Accelerator, defaults: Defaults, fleet: ServingFleet | None = None
 ) -> ServeCostResult:
     """Single-stream latency, max-load throughput, concurrency and $ per million tokens of ``job`` on ``gpu``,
-    and the same job on each of ``accelerators`` that holds it."""
+    and the same job on each accelerator of ``fleet`` that holds it."""
     _validate(job)
     if not gpu.dense_tflops:
         raise EstimateError(f"no published dense peak for {gpu.name}: napkin answers memory only (try `fits`)")
     m = _model(job, gpu, defaults)
-    chip = _chip(m, gpu)
+    chip = _chip(m, ServingChip.of(gpu, m.dtype))
     fewest = _fewest(m, chip, defaults)
     if job.num_gpus is not None:
-        s = _setup(m, chip, *_layout(job.num_gpus, _widths(m, gpu, defaults)), defaults)
+        s = _setup(m, chip, *_layout(job.num_gpus, _node_degrees(m, gpu, defaults)), defaults)
     else:
-        s = fewest or _setup(m, chip, _widths(m, gpu, defaults)[-1], 1, defaults)
+        s = fewest or _setup(m, chip, _node_degrees(m, gpu, defaults)[-1], 1, defaults)
     fits = _holds(m, s)
     needed = fewest.gpus if fewest is not None else 0 if fits else _fits_count(job, m, gpu, defaults)
     price, price_source = _price(gpu, job)
@@ -543,7 +629,7 @@ def estimate_serving(
         mfu=m.mfu,
         formula=FORMULA,
         assumptions=_assumptions(m, s, defaults),
-        comparison=_comparison(m, accelerators, defaults) if accelerators else [],
+        comparison=[] if fleet is None else _comparison(m, fleet.chips(m.dtype), defaults),
     )
 
 

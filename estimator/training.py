@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Literal, NamedTuple, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from estimator.defaults import Defaults
 from estimator.errors import EstimateError, refusal
@@ -99,11 +100,18 @@ def run_mfu(gpu: Accelerator, dtype: Precision, defaults: Defaults, given: float
     """Utilisation of ``gpu``'s ``dtype`` peak: ``given`` as typed, else the default MFU; for fp8/fp4 the
     default is the 16-bit MFU × the measured fp8 speed-up, re-expressed against the low-precision peak
     (40% × 1.3 × 989/1979 ≈ 26% on an H100), so a run is never priced at the 16-bit MFU of the fp8 peak."""
+    sixteen = gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16)
+    return _mfu(dtype, sixteen, gpu.dense_tflops.get(dtype), defaults, given)
+
+
+def _mfu(
+    dtype: Precision, sixteen: float | None, tflops: float | None, defaults: Defaults, given: float | None
+) -> float:
+    """``run_mfu`` from the chip's 16-bit and ``dtype`` dense peaks (TFLOP/s)."""
     if given is not None:
         return given
-    sixteen = gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16)
-    if dtype in _LOW_PRECISION and sixteen is not None:
-        return min(1.0, defaults.mfu * defaults.fp8_speedup * sixteen / gpu.dense_tflops[dtype])
+    if dtype in _LOW_PRECISION and sixteen is not None and tflops is not None:
+        return min(1.0, defaults.mfu * defaults.fp8_speedup * sixteen / tflops)
     return defaults.mfu
 
 
@@ -139,34 +147,115 @@ def _gpu_hours(flops: float, peak_flops: float, mfu: float) -> float:
     return flops / (peak_flops * mfu) / SECONDS_PER_HOUR
 
 
-def compare_fleet(fleet: Sequence[Accelerator], job: TrainingJob, flops: float, defaults: Defaults) -> list[GpuCostRow]:
-    """The job on every accelerator that can train at the requested precision: suitable rows first
-    (priced cheapest first, then unpriced by GPU-hours), then those that cannot run it as sized."""
-    rows: list[GpuCostRow] = []
-    for gpu in fleet:
+@dataclass(frozen=True, slots=True)
+class TrainingChip:
+    """What traincost's comparison needs of an accelerator training at one requested precision, independent of
+    the job: worked out once per catalog (``TrainingFleet``) and shared by every answer."""
+
+    gpu: Accelerator
+    key: str
+    name: str
+    dtype: Precision  # the precision it trains at for the request
+    tflops: float  # its dense peak, TFLOP/s
+    peak: float  # the same in FLOP/s
+    sixteen_tflops: float | None  # the 16-bit dense peak (bf16, else fp16), TFLOP/s: low-precision MFU is scaled by it
+    memory_bytes: int
+    consumer: bool  # ``is_consumer_card``
+    price: float | None  # catalog USD per GPU-hour
+    price_source: str | None
+
+    @classmethod
+    def of(cls, gpu: Accelerator, requested: Precision | None) -> TrainingChip | None:
+        """``gpu``'s figures for a run at ``requested``, or None where it cannot train at it."""
         try:
-            dtype, _ = training_precision(gpu, job.dtype)
+            dtype, _ = training_precision(gpu, requested)
         except EstimateError:
-            continue
-        peak = gpu.dense_tflops[dtype] * 1e12
-        mfu = run_mfu(gpu, dtype, defaults, job.mfu)
-        hours = _gpu_hours(flops, peak, mfu)
+            return None
         price = gpu.price
-        rows.append(
-            GpuCostRow(
-                gpu=gpu.key,
-                name=gpu.name,
-                dtype=dtype,
-                peak_flops=peak,
-                mfu=mfu,
-                gpu_hours=hours,
-                price_per_gpu_hour=None if price is None else price.usd_per_hour,
-                cost_usd=None if price is None else hours * price.usd_per_hour,
-                price_source=None if price is None else f"{price.provider}, {price.as_of}",
-                unsuitable=unsuitable(gpu, job, _cluster(job, hours, defaults, gpu).num_gpus, defaults),
-            )
+        tflops = gpu.dense_tflops[dtype]
+        return cls(
+            gpu=gpu,
+            key=gpu.key,
+            name=gpu.name,
+            dtype=dtype,
+            tflops=tflops,
+            peak=tflops * 1e12,
+            sixteen_tflops=gpu.dense_tflops.get(Precision.BF16) or gpu.dense_tflops.get(Precision.FP16),
+            memory_bytes=gpu.memory_bytes,
+            consumer=is_consumer_card(gpu),
+            price=None if price is None else price.usd_per_hour,
+            price_source=None if price is None else f"{price.provider}, {price.as_of}",
         )
-    return sorted(rows, key=_cheapest_first)  # stable: ties keep fleet order
+
+
+@dataclass(frozen=True)
+class TrainingFleet:
+    """The accelerators traincost compares a job across (``Catalog.training_fleet``: the whole catalog)."""
+
+    accelerators: tuple[Accelerator, ...]
+    _chips: dict[Precision | None, tuple[TrainingChip, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def chips(self, requested: Precision | None) -> tuple[TrainingChip, ...]:
+        """The accelerators that can train at ``requested`` (None: each chip's default), in order; worked out on
+        first use of each precision."""
+        chips = self._chips.get(requested)
+        if chips is None:
+            chips = self._chips[requested] = tuple(
+                chip for gpu in self.accelerators if (chip := TrainingChip.of(gpu, requested))
+            )
+        return chips
+
+
+# Validates a whole comparison in one call (about 40 rows per answer).
+_ROWS = TypeAdapter(list[GpuCostRow])
+
+
+def compare_fleet(fleet: TrainingFleet, job: TrainingJob, flops: float, defaults: Defaults) -> list[GpuCostRow]:
+    """The job on every accelerator that can train at the requested precision: suitable rows first
+    (priced cheapest first, then unpriced by GPU-hours), then those that cannot run it as sized.
+
+    The per-chip figures that do not depend on the job come precomputed from ``fleet``."""
+    rows: list[tuple[tuple[bool, bool, float, float], _Row]] = []  # (cheapest-first key, row)
+    days = _deadline(job, defaults)
+    for chip in fleet.chips(job.dtype):
+        mfu = _mfu(chip.dtype, chip.sixteen_tflops, chip.tflops, defaults, job.mfu)
+        hours = _gpu_hours(flops, chip.peak, mfu)
+        # _cluster's size: gpus= as given, else enough whole nodes to finish by the deadline
+        node = chip.gpu.per_node(defaults.node_size)
+        num_gpus = job.num_gpus if job.num_gpus is not None else gpus_for_deadline(hours, days, node)
+        cost = None if chip.price is None else hours * chip.price
+        why = _unsuitable(chip.gpu, consumer=chip.consumer, node=node, params=job.params, num_gpus=num_gpus)
+        row: _Row = {
+            "gpu": chip.key,
+            "name": chip.name,
+            "dtype": chip.dtype,
+            "peak_flops": chip.peak,
+            "mfu": mfu,
+            "gpu_hours": hours,
+            "price_per_gpu_hour": chip.price,
+            "cost_usd": cost,
+            "price_source": chip.price_source,
+            "unsuitable": why,
+        }
+        # suitable first, then priced cheapest first, then unpriced by GPU-hours
+        rows.append(((why is not None, cost is None, cost or 0.0, hours), row))
+    rows.sort(key=itemgetter(0))  # stable: ties keep fleet order
+    return _ROWS.validate_python([row for _, row in rows])
+
+
+class _Row(TypedDict):
+    """A comparison row's fields: plain values to sort, validated into ``GpuCostRow``s in one call."""
+
+    gpu: str
+    name: str
+    dtype: Precision
+    peak_flops: float
+    mfu: float
+    gpu_hours: float
+    price_per_gpu_hour: float | None
+    cost_usd: float | None
+    price_source: str | None
+    unsuitable: str | None
 
 
 def is_consumer_card(gpu: Accelerator) -> bool:
@@ -181,13 +270,22 @@ def unsuitable(gpu: Accelerator, job: TrainingJob, num_gpus: int, defaults: Defa
     most sharded layout napkin accepts (ZeRO-3 over every GPU) must leave each GPU a share of the
     16 bytes/param model states that fits its memory.
     """
-    node = gpu.per_node(defaults.node_size)
-    if num_gpus > node and is_consumer_card(gpu):
+    return _unsuitable(
+        gpu,
+        consumer=is_consumer_card(gpu),
+        node=gpu.per_node(defaults.node_size),
+        params=job.params,
+        num_gpus=num_gpus,
+    )
+
+
+def _unsuitable(gpu: Accelerator, *, consumer: bool, node: int, params: int, num_gpus: int) -> str | None:
+    if num_gpus > node and consumer:
         return (
             f"consumer PCIe card without NVLink or RDMA networking for a multi-node job ({gpu.name}, "
             f"{gpu.count(num_gpus)} in {node}-{gpu.unit} {gpu.node_name}s)"
         )
-    share = _MODEL_STATE_BYTES * job.params / num_gpus
+    share = _MODEL_STATE_BYTES * params / num_gpus
     if share > gpu.memory_bytes:
         return (
             f"model states do not fit even fully sharded (ZeRO-3 over {gpu.count(num_gpus)}: "
@@ -197,13 +295,7 @@ def unsuitable(gpu: Accelerator, job: TrainingJob, num_gpus: int, defaults: Defa
     return None
 
 
-def _cheapest_first(row: GpuCostRow) -> tuple[bool, bool, float, float]:
-    return row.unsuitable is not None, row.cost_usd is None, row.cost_usd or 0.0, row.gpu_hours
-
-
-def estimate_training(
-    job: TrainingJob, gpu: Accelerator, defaults: Defaults, fleet: Sequence[Accelerator]
-) -> TrainCostResult:
+def estimate_training(job: TrainingJob, gpu: Accelerator, defaults: Defaults, fleet: TrainingFleet) -> TrainCostResult:
     """FLOPs, GPU-hours, GPUs and wall-clock, cost, energy and CO₂ of ``job`` on ``gpu``.
 
     C = flops_factor·N_active·D (Kaplan); D given, else published, else 20·N; GPU-hours = C / (dense
@@ -286,10 +378,17 @@ def _cluster(job: TrainingJob, gpu_hours: float, defaults: Defaults, gpu: Accele
     if job.num_gpus is not None:
         return _Cluster(job.num_gpus, "given", None)
     node = gpu.per_node(defaults.node_size)  # TPU hosts, Trainium instances and GB200 trays differ from 8
-    if job.days is not None:
-        return _Cluster(gpus_for_deadline(gpu_hours, job.days, node), "deadline", job.days)
-    days = defaults.default_days
-    return _Cluster(gpus_for_deadline(gpu_hours, days, node), "default_deadline", days)
+    days = _deadline(job, defaults)
+    return _Cluster(
+        gpus_for_deadline(gpu_hours, days, node),
+        "default_deadline" if job.days is None else "deadline",
+        days,
+    )
+
+
+def _deadline(job: TrainingJob, defaults: Defaults) -> float:
+    """The days a cluster is sized to finish in when gpus= is not given: days=, else the default deadline."""
+    return defaults.default_days if job.days is None else job.days
 
 
 def _formula(

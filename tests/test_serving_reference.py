@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from config.catalogs import cached_catalog
 from estimator.defaults import Defaults
 from estimator.precision import Precision
-from estimator.serving import ServeJob, estimate_serving
+from estimator.serving import ServeJob, _model, estimate_serving
 from estimator.serving_results import ServeCostResult
 
 CATALOG = cached_catalog(None)
@@ -177,7 +177,7 @@ def test_comparison_is_cheapest_first() -> None:
     assert arch is not None
     assert gpu is not None
     job = ServeJob(params=arch.param_count(), active_params=arch.active_param_count(), model=arch)
-    r = estimate_serving(job, gpu, DEFAULTS, tuple(CATALOG.accelerators.values()))
+    r = estimate_serving(job, gpu, DEFAULTS, CATALOG.serving_fleet)
     costs = [row.cost_per_million_output_tokens for row in r.comparison if row.cost_per_million_output_tokens]
     assert costs == sorted(costs)
     assert len(costs) > 5
@@ -214,28 +214,52 @@ def test_littles_law_holds_for_any_request_shape(input_tokens: int, output_token
         assert in_flight <= load.concurrent_sequences * (1 + load.ttft_ms / (output_tokens * load.itl_ms)) * 1.001
 
 
-@pytest.mark.parametrize(
-    ("model", "dtype"), [("llama-3.3-70b", Precision.FP8), ("mixtral-8x7b", None), ("llama-3.1-8b", Precision.INT4)]
-)
-def test_comparison_rows_are_the_cheapest_width_of_a_full_search(model: str, dtype: Precision | None) -> None:
+# Jobs whose comparison is checked against servecost's own answer at every width: dense and GQA, MoE (few and
+# many experts), sliding window, MLA, tiny and huge, a bare parameter count, every weight and KV format, long
+# prompts, short answers, a low engine utilisation, full efficiency and a given price.
+FULL_SEARCH_JOBS = [
+    ("llama-3.3-70b", {"dtype": Precision.FP8}),
+    ("mixtral-8x7b", {}),
+    ("llama-3.1-8b", {"dtype": Precision.INT4}),
+    ("llama-3.1-405b", {"dtype": Precision.FP8, "kv_dtype": Precision.FP8}),
+    ("deepseek-v3", {"dtype": Precision.FP4}),
+    ("qwen3-30b-a3b", {"input_tokens": 8000, "output_tokens": 200}),
+    ("gemma-2-27b", {"util": 0.5, "price": 2.5}),
+    ("qwen2.5-0.5b", {"input_tokens": 1, "output_tokens": 1, "mbu": 1.0, "mfu": 1.0}),
+    ("gpt-oss-120b", {"dtype": Precision.INT8}),
+    (None, {"params": 70_000_000_000, "active_params": 70_000_000_000, "dtype": Precision.FP32}),
+]
+
+
+@pytest.mark.parametrize(("model", "options"), FULL_SEARCH_JOBS)
+def test_comparison_rows_are_the_cheapest_width_of_a_full_search(model: str | None, options: dict[str, object]) -> None:
     """Each comparison row (found by a search that stops once the KV cache holds the engine's cap) equals the
-    cheapest of servecost's own answers at every tensor-parallel width within a node that holds the model
-    (the device's own node: a TPU v5p host holds 4 chips, a Trainium instance 16)."""
-    arch = CATALOG.model(model)
-    assert arch is not None
-    gpus = tuple(CATALOG.accelerators.values())
-    job = ServeJob(params=arch.param_count(), active_params=arch.active_param_count(), model=arch, dtype=dtype)
-    rows = estimate_serving(job, gpus[0], DEFAULTS, gpus).comparison
+    cheapest of servecost's own answers at every tensor-parallel width within a node that holds the model (the
+    device's own node: a TPU v5p host holds 4 chips, a Trainium instance 16), figure for figure; and every catalog
+    GPU that holds it at some width has its row."""
+    arch = None if model is None else CATALOG.model(model)
+    sizes = {} if arch is None else {"params": arch.param_count(), "active_params": arch.active_param_count()}
+    job = ServeJob.model_validate({"model": arch, **sizes, **options})
+    gpus = [gpu for gpu in CATALOG.accelerators.values() if gpu.dense_tflops]
+    rows = {row.gpu: row for row in estimate_serving(job, gpus[0], DEFAULTS, CATALOG.serving_fleet).comparison}
     assert rows
-    for row in rows:
-        gpu = CATALOG.gpu(row.gpu)
-        assert gpu is not None
-        node = gpu.per_node(DEFAULTS.node_size)
-        widths = [w for w in (1, 2, 4, 8, 16) if w <= node and arch.heads % w == 0]
+    for gpu in gpus:
+        # tensor-parallel widths: within the node, dividing the heads (72 of a bare 70B: 16 GPUs would be TP8×PP2)
+        node, heads = gpu.per_node(DEFAULTS.node_size), _model(job, gpu, DEFAULTS).shape.heads
+        widths = [width for width in (1, 2, 4, 8, 16) if width <= node and heads % width == 0]
         answers = [estimate_serving(job.model_copy(update={"num_gpus": width}), gpu, DEFAULTS) for width in widths]
         held = [(a.num_gpus / a.max_load.output_tokens_per_s, a) for a in answers if a.fits and a.max_load]
-        best = min(held, key=lambda pair: pair[0])[1]
+        if not held:
+            assert gpu.key not in rows
+            continue
+        row, best = rows[gpu.key], min(held, key=lambda pair: pair[0])[1]
         assert best.max_load is not None
         assert best.single_stream is not None
-        assert (row.num_gpus, row.output_tokens_per_s) == (best.num_gpus, best.max_load.output_tokens_per_s)
+        assert (row.num_gpus, row.compute_dtype, row.price_per_gpu_hour) == (
+            best.num_gpus,
+            best.compute_dtype,
+            best.price_per_gpu_hour,
+        )
+        assert row.output_tokens_per_s == best.max_load.output_tokens_per_s
+        assert row.cost_per_million_output_tokens == best.max_load.cost_per_million_output_tokens
         assert row.tokens_per_s_per_user == best.single_stream.tokens_per_s

@@ -18,7 +18,14 @@ from estimator.errors import EstimateError
 from estimator.hardware import Accelerator, Price
 from estimator.precision import Precision
 from estimator.results import TrainCostResult
-from estimator.training import TrainingJob, compare_fleet, estimate_training, gpus_for_deadline, training_precision
+from estimator.training import (
+    TrainingFleet,
+    TrainingJob,
+    compare_fleet,
+    estimate_training,
+    gpus_for_deadline,
+    training_precision,
+)
 
 DEFAULTS = Defaults()
 
@@ -53,7 +60,7 @@ A100 = _gpu("a100-80gb", {Precision.BF16: 312, Precision.FP16: 312, Precision.FP
 V100 = _gpu("v100", {Precision.FP16: 125, Precision.FP32: 15.7}, tdp=300, price=0.84, memory_mib=32768)
 T4 = _gpu("t4", {Precision.FP16: 65, Precision.FP32: 8.1, Precision.INT8: 130}, tdp=70, price=0.21, memory_mib=16384)
 TPU = _gpu("tpu-v5p", {Precision.BF16: 459}, tdp=None, price=None)
-FLEET = (H100, A100, V100, T4, TPU)
+FLEET = TrainingFleet((H100, A100, V100, T4, TPU))
 
 
 def _job(params: float, tokens: float | None = None, **kwargs: object) -> TrainingJob:
@@ -300,10 +307,10 @@ def test_active_params_above_total_are_refused() -> None:
 def test_comparison_covers_the_fleet_cheapest_first() -> None:
     result = _estimate(_job(70e9, 2e12))
     rows = result.comparison
-    assert {row.gpu for row in rows} == {gpu.key for gpu in FLEET}
+    assert {row.gpu for row in rows} == {gpu.key for gpu in FLEET.accelerators}
     costs = [row.cost_usd for row in rows if row.cost_usd is not None]
     assert costs == sorted(costs)
-    assert len(costs) == len(FLEET) - 1
+    assert len(costs) == len(FLEET.accelerators) - 1
     assert rows[-1].gpu == "tpu-v5p"  # unpriced rows come last
     for row in rows:
         assert row.gpu_hours == pytest.approx(result.flops / (row.peak_flops * result.mfu) / 3600, rel=1e-12)
@@ -359,7 +366,9 @@ def test_a_repriced_fleet_is_priced_afresh() -> None:
     before = {row.gpu: row for row in compare_fleet(FLEET, job, 1e24, DEFAULTS)}
     assert H100.price is not None
     repriced = H100.model_copy(update={"price": H100.price.model_copy(update={"usd_per_hour": 0.01})})
-    rows = compare_fleet(tuple(repriced if gpu is H100 else gpu for gpu in FLEET), job, 1e24, DEFAULTS)
+    rows = compare_fleet(
+        TrainingFleet(tuple(repriced if gpu is H100 else gpu for gpu in FLEET.accelerators)), job, 1e24, DEFAULTS
+    )
     assert rows[0].gpu == H100.key
     assert rows[0].price_per_gpu_hour == 0.01
     assert rows[0].cost_usd == pytest.approx(before[H100.key].gpu_hours * 0.01)
