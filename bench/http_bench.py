@@ -249,7 +249,7 @@ def answer_ok(target: str, text: str, raw: bytes) -> bool:
     if answer.get("response_type") != "ephemeral" or not isinstance(blocks, list) or not blocks:
         return False
     summary = str(answer.get("text") or "")
-    return "FLOP" in summary if target == "napkin" else "traincost" in json.dumps(blocks)
+    return "GPU-hours" in summary if target == "napkin" else "traincost" in json.dumps(blocks)
 
 
 @dataclass(frozen=True)
