@@ -40,7 +40,7 @@ from estimator.placement import (
     inference_layout,
     inference_offload,
 )
-from estimator.precision import NF4_BYTES_PER_PARAM, Precision
+from estimator.precision import BYTES_PER_VALUE, NF4_BYTES_PER_PARAM, Precision
 from estimator.quantities import counted, format_bytes, format_count
 from estimator.results import FitsResult, Mode, Plan, Scenario, Verdict
 from estimator.shapes import Shape, assumed_shape, shape_of
@@ -216,7 +216,13 @@ def _inference_formats(s: _Request) -> tuple[WeightFormat, ...]:
     if s.job.dtype is not None:
         return (s.job.dtype,)
     eight_bit = Precision.FP8 if Precision.FP8 in s.gpu.dense_tflops else Precision.INT8
-    return (s.sixteen_bit, eight_bit, Precision.INT4)
+    usual = (s.sixteen_bit, eight_bit, Precision.INT4)
+    stored = s.job.model.stored_precision if s.job.model is not None else None
+    if stored is None:
+        return usual
+    # a model published quantized (gpt-oss in MXFP4) is served as stored: that row first, so it heads the answer
+    # (a usual format of the same size as the stored one would repeat its row)
+    return (stored, *(fmt for fmt in usual if BYTES_PER_VALUE[fmt] != BYTES_PER_VALUE[stored]))
 
 
 def _stored_bytes(s: _Request, fmt: WeightFormat) -> int | None:

@@ -457,3 +457,22 @@ def test_scenarios_report_the_gpu_count_asked_about_and_plan_the_rest() -> None:
     for scenario in _fits(_job(LLAMA_405B, num_gpus=16)).scenarios:
         assert scenario.num_gpus == 16
         assert scenario.plan is None or scenario.verdict == "does_not_fit"
+
+
+def test_gpt_oss_is_served_as_published() -> None:
+    """OpenAI's gpt-oss model card (arXiv 2508.10925): the MXFP4 checkpoints let gpt-oss-120b run on a single 80 GB
+    GPU and gpt-oss-20b within 16 GB. fits leads with the stored precision, so its first answer says so."""
+    from config.catalogs import cached_catalog
+
+    catalog = cached_catalog(None)
+    rtx4090 = catalog.gpu("4090")
+    assert rtx4090 is not None
+    for key, gpu, limit in (("gpt-oss-120b", H100, 80 * 2**30), ("gpt-oss-20b", rtx4090, 16e9)):
+        arch = catalog.models[key]
+        job = FitJob(params=arch.param_count(), active_params=arch.active_param_count(), model=arch)
+        result = _fits(job, gpu)
+        first = result.scenarios[0]
+        assert (first.mode, first.dtype, first.verdict) == ("inference", "fp4", "fits_one_gpu"), key
+        assert first.per_gpu_bytes <= limit, key
+        # int4 is the same size as fp4: its row is not repeated
+        assert [s.dtype for s in result.scenarios if s.mode == "inference"].count("int4") == 0
