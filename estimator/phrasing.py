@@ -34,8 +34,8 @@ EXAMPLES: dict[CommandName, str] = {
 }
 """One short, working example of each command, shown with its usage errors."""
 INTRO = """\
-Hi! I'm napkin. Ask me in plain English what training or
-serving a model costs, or whether it fits on your GPUs:
+Hi! I'm napkin: training cost, GPU fit and serving speed.
+Ask in plain English, for example:
   how much to train a 13B on 1T tokens with 256 H100s?
   will llama 3.1 70b fit on 2 a100s?
   how fast is llama 3.3 70b on 2 h100s in fp8?

@@ -63,3 +63,6 @@ def test_spans_the_estimator_closed_are_kept() -> None:
     assert safe_code_spans("didn't recognise ``` as a number") == "didn't recognise `'` as a number"
     assert safe_code_spans("couldn't read `<!channel> & x`") == "couldn't read `<!channel> & x`"
     assert safe_code_spans("(got `x`).*bold*`)") == "(got `x').*bold*`)"  # not closed by "`)."
+    # a list of examples: each span closes before its comma or semicolon
+    listed = "ask e.g. `how much to train a 13B`, `will 70b fit on 2 a100s`; or `help`"
+    assert safe_code_spans(listed) == listed

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 
 # A span opens after the start, a space or "(" and closes at the first backtick followed by a
-# space, the end, or ")" and then a space or the end: a typed word has no spaces, so only the
-# estimator's closing backtick can be followed by one.
-_SPAN_OR_BACKTICK = re.compile(r"(?<![^\s(])`(.+?)`(?=\s|$|\)(?:\s|$))|`")
+# space or the end, possibly after one closing punctuation mark (`a`, `b`; (`c`)): a typed word has
+# no spaces, so only the estimator's closing backtick can be followed by one.
+_SPAN_OR_BACKTICK = re.compile(r"(?<![^\s(])`(.+?)`(?=[),.;:!?]?(?:\s|$))|`")
 
 
 def safe_code_spans(message: str) -> str:
