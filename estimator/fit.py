@@ -11,12 +11,12 @@ import functools
 import math
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from estimator.activations import DEFAULT_PREFILL_CHUNK, Recompute
 from estimator.architecture import ModelArch
 from estimator.defaults import Defaults
-from estimator.errors import EstimateError, refusal
+from estimator.errors import PARAM_COUNT_MESSAGES, EstimateError, validated_job
 from estimator.hardware import Accelerator
 from estimator.memory import (
     OPTIMIZERS,
@@ -102,8 +102,7 @@ class FitJob(BaseModel):
 
 # What a user reads when a FitJob field is out of range (``{input}``: the value given).
 _OUT_OF_RANGE = {
-    "params": "the parameter count must be positive (got {input})",
-    "active_params": "active parameters must be positive and at most the total",
+    **PARAM_COUNT_MESSAGES,
     "modes": "name at least one mode: inference, train, lora or qlora",
     "num_gpus": "gpus= must be at least 1 (got {input})",
     "zero": "zero= takes a ZeRO stage 0, 1, 2 or 3 (got {input})",
@@ -118,12 +117,7 @@ _OUT_OF_RANGE = {
 
 def checked_job(job: FitJob) -> FitJob:
     """``job`` validated, and a combination napkin can answer; EstimateError says what is wrong."""
-    try:
-        job = FitJob.model_validate(job)
-    except ValidationError as err:
-        raise refusal(err, _OUT_OF_RANGE) from None
-    if job.active_params > job.params:
-        raise EstimateError(_OUT_OF_RANGE["active_params"])
+    job = validated_job(FitJob, job, _OUT_OF_RANGE)
     if job.offload == "full" and job.zero not in (None, 3):
         raise EstimateError("offload=full (parameter offload) needs zero=3")
     if job.offload == "optimizer" and job.zero == 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,10 @@ from estimator.precision import Precision
 
 Mode = Literal["inference", "train", "lora", "qlora"]
 Verdict = Literal["fits_one_gpu", "fits_n_gpus", "needs_offload", "does_not_fit"]
+CountUnit = Annotated[
+    Literal["GPU", "chip", "device"],
+    Field(description="What the counts count: 'chip' for TPU, Trainium; 'device' for Gaudi."),
+]
 
 
 class GpuCostRow(BaseModel):
@@ -51,9 +55,7 @@ class TrainCostResult(BaseModel):
     flops: float
     gpu: str
     gpu_name: str
-    unit: Literal["GPU", "chip", "device"] = Field(
-        default="GPU", description="What the counts count: 'chip' for TPU, Trainium; 'device' for Gaudi."
-    )
+    unit: CountUnit = "GPU"
     dtype: Precision
     peak_flops: float = Field(description="Dense peak FLOP/s of one device at `dtype`.")
     mfu: float
@@ -138,8 +140,8 @@ class Scenario(BaseModel):
         return self.plan.num_gpus if self.plan is not None else self.num_gpus
 
 
-class FitsResult(BaseModel):
-    """Memory scenarios for a model on an accelerator."""
+class ChipAnswer(BaseModel):
+    """The fields that open an answer about one model on one accelerator (``fits``, ``servecost``)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -148,9 +150,12 @@ class FitsResult(BaseModel):
     active_params: int
     gpu: str
     gpu_name: str
-    unit: Literal["GPU", "chip", "device"] = Field(
-        default="GPU", description="What the counts count: 'chip' for TPU, Trainium; 'device' for Gaudi."
-    )
+    unit: CountUnit = "GPU"
+
+
+class FitsResult(ChipAnswer):
+    """Memory scenarios for a model on an accelerator."""
+
     gpu_memory_bytes: int
     usable_gpu_memory_bytes: int
     cpu_memory_bytes: int | None

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from estimator.results import ChipAnswer
+
 Bound = Literal["bandwidth", "compute", "kv_capacity"]
 
 
@@ -48,19 +50,9 @@ class ServeGpuRow(BaseModel):
     cost_per_million_output_tokens: float | None
 
 
-class ServeCostResult(BaseModel):
+class ServeCostResult(ChipAnswer):
     """Speed, concurrency and cost of serving one model on one set-up."""
 
-    model_config = ConfigDict(frozen=True)
-
-    model: str | None
-    params: int
-    active_params: int
-    gpu: str
-    gpu_name: str
-    unit: Literal["GPU", "chip", "device"] = Field(
-        default="GPU", description="What the counts count: 'chip' for TPU, Trainium; 'device' for Gaudi."
-    )
     num_gpus: int
     dtype: str = Field(description="Weight precision.")
     compute_dtype: str = Field(description="Tensor-core precision the matmuls run at.")

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Literal, NamedTuple, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from estimator.defaults import Defaults
-from estimator.errors import EstimateError, refusal
+from estimator.errors import PARAM_COUNT_MESSAGES, EstimateError, validated_job
 from estimator.hardware import Accelerator
 from estimator.memory import OPTIMIZERS
 from estimator.precision import Precision
@@ -52,8 +52,7 @@ class TrainingJob(BaseModel):
 
 # What a user reads when a TrainingJob field is out of range (``{input}``: the value given).
 _OUT_OF_RANGE = {
-    "params": "the parameter count must be positive (got {input})",
-    "active_params": "active parameters must be positive and at most the total",
+    **PARAM_COUNT_MESSAGES,
     "tokens": "the token count must be positive",
     "published_tokens": "a preset's published token count must be positive",
     "published_tokens_source": "a preset's published token count needs its source",
@@ -66,12 +65,7 @@ _OUT_OF_RANGE = {
 
 def checked_job(job: TrainingJob) -> TrainingJob:
     """``job`` validated, and a combination napkin can price; EstimateError says what is wrong."""
-    try:
-        job = TrainingJob.model_validate(job)
-    except ValidationError as err:
-        raise refusal(err, _OUT_OF_RANGE) from None
-    if job.active_params > job.params:
-        raise EstimateError(_OUT_OF_RANGE["active_params"])
+    job = validated_job(TrainingJob, job, _OUT_OF_RANGE)
     if job.num_gpus is not None and job.days is not None:
         raise EstimateError("give either gpus= (how many) or days= (a deadline), not both")
     if (job.published_tokens is None) != (job.published_tokens_source is None):
