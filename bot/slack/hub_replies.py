@@ -12,14 +12,12 @@ import logging
 import time
 from typing import Any
 
-import aiohttp
-
 from bot.hub.client import HubClient, HubError, HubRef
 from bot.hub.resolve import hub_ref, prepare, source_line
-from bot.logs import log_fields, log_request
 from bot.render.blocks import SlackMessage, escape_mrkdwn, render_error, render_reply
+from bot.slack import delivery
 from bot.slack.answers import Answer, internal_error_message, log_unexpected, split_command
-from bot.slack.clients import make_webhook_client
+from bot.slack.middleware import log_command
 from estimator.catalog import Catalog
 from estimator.commands import UsageError, execute
 from estimator.defaults import Defaults
@@ -89,31 +87,9 @@ class HubReplies:
         started = time.perf_counter()
         user_id = command_body.get("user_id")
         answer = await self.answer(command, text, user_id=user_id)
-        outcome: str = answer.outcome
-        response_url = command_body.get("response_url")
-        try:
-            if not isinstance(response_url, str) or not response_url:
-                raise ValueError("no response_url")
-            result = await make_webhook_client(response_url).send(
-                text=answer.message.text,
-                blocks=answer.message.blocks,
-                response_type=answer.response_type,
-                replace_original=False,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-            if result.status_code != 200:
-                outcome = f"response_url_http_{result.status_code}"
-        except (TimeoutError, aiohttp.ClientError, ValueError) as err:
-            outcome = f"response_url_failed:{type(err).__name__}"
-        if outcome.startswith("response_url"):
-            log_fields(logger, logging.ERROR, "response_url failed", error=outcome)
-        log_request(
-            kind="command",
-            command=command_body.get("command"),
-            team_id=command_body.get("team_id"),
-            user_id=user_id,
-            channel_id=command_body.get("channel_id"),
+        outcome = await delivery.respond(answer, command_body.get("response_url"), log=logger)
+        log_command(
+            command_body,
             outcome=outcome,
             latency_ms=(time.perf_counter() - started) * 1000,
             response_type=answer.response_type,

@@ -33,7 +33,7 @@ from bot.render.forms import FORM_CALLBACK_ID, FORM_COMMANDS, FormTarget
 from bot.slack.answers import Answer, Answerer, split_command
 from bot.slack.delivery import guarded, respond
 from bot.slack.hub_replies import HubReplies
-from bot.slack.middleware import elapsed_ms
+from bot.slack.middleware import elapsed_ms, log_command
 from bot.slack.state import AppState
 from estimator.vocabulary import DIRECT_SLASH_COMMANDS, SHARE_WORDS, CommandName
 
@@ -96,15 +96,7 @@ async def open_command_form(
         fallback=lambda: answerer.slash(form, "help"),
         response_url=command.get("response_url"),
     )
-    log_request(
-        kind="command",
-        command=command.get("command"),
-        team_id=command.get("team_id"),
-        user_id=command.get("user_id"),
-        channel_id=command.get("channel_id"),
-        outcome=outcome,
-        latency_ms=elapsed_ms(context),
-    )
+    log_command(command, outcome=outcome, latency_ms=elapsed_ms(context))
 
 
 def _form_listener(answerer: Answerer, state: AppState, hub: HubReplies | None) -> Callable[..., Awaitable[None]]:

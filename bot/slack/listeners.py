@@ -29,11 +29,11 @@ from bot.slack.answers import (
 )
 from bot.slack.clients import make_webhook_client
 from bot.slack.dedupe import share_key
-from bot.slack.delivery import guarded
+from bot.slack.delivery import guarded, post_answer
 from bot.slack.errors import error_handler
 from bot.slack.hub_replies import HubReplies
 from bot.slack.interactions import form_request, open_command_form, register_interactions
-from bot.slack.middleware import elapsed_ms
+from bot.slack.middleware import elapsed_ms, log_command
 from bot.slack.state import AppState
 from config.settings import Settings
 
@@ -81,12 +81,8 @@ def _command_listener(
             unfurl_links=False,
             unfurl_media=False,
         )
-        log_request(
-            kind="command",
-            command=command.get("command"),
-            team_id=command.get("team_id"),
-            user_id=command.get("user_id"),
-            channel_id=command.get("channel_id"),
+        log_command(
+            command,
             outcome=answer.outcome,
             latency_ms=elapsed_ms(context),
             response_type=answer.response_type,
@@ -128,16 +124,9 @@ async def _share(
         webhook = make_webhook_client(response_url)
         # A new message in the channel; the ephemeral original then goes away, so it cannot
         # be shared twice (deleting is best effort: older clients may keep it).
-        result = await webhook.send(
-            text=answer.message.text,
-            blocks=answer.message.blocks,
-            response_type=answer.response_type,
-            replace_original=False,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
-        if result.status_code != 200:
-            error = f"http_{result.status_code}"
+        status = await post_answer(webhook, answer)
+        if status != 200:
+            error = f"http_{status}"
             outcome = f"response_url_{error}"
         elif answer.in_channel:
             await webhook.send_dict({"text": "", "delete_original": True})

@@ -1,9 +1,9 @@
-"""Global Bolt middleware: the request start time, the drain 503 and the reply-once rule for events."""
+"""Global Bolt middleware (the request start time, the drain 503, the reply-once rule for events); request lines."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
@@ -60,3 +60,25 @@ def elapsed_ms(context: AsyncBoltContext) -> float:
     """Milliseconds since :func:`events_gate` first saw this request (0 if it did not)."""
     started = context.get(STARTED)
     return (time.perf_counter() - started) * 1000 if isinstance(started, float) else 0.0
+
+
+def log_command(
+    command: Mapping[str, Any],
+    *,
+    outcome: str,
+    latency_ms: float,
+    response_type: str | None = None,
+    **fields: object,
+) -> None:
+    """The request line of a slash command, its ids read from the command's payload."""
+    log_request(
+        kind="command",
+        command=command.get("command"),
+        team_id=command.get("team_id"),
+        user_id=command.get("user_id"),
+        channel_id=command.get("channel_id"),
+        outcome=outcome,
+        latency_ms=latency_ms,
+        response_type=response_type,
+        **fields,
+    )
