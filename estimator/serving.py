@@ -539,8 +539,8 @@ def _model(job: ServeJob, gpu: Accelerator, defaults: Defaults) -> _Model:
     """The model's side of the formulas; weights default to ``gpu``'s 16-bit format."""
     shape = shape_of(job.model) if job.model is not None else assumed_shape(job.params)
     sixteen = gpu.default_training_precision()
-    stored = job.model.stored_precision if job.model is not None else None  # gpt-oss: served in MXFP4 as published
-    dtype = job.dtype or stored or (sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.BF16)
+    published = job.model.stored_precision if job.model is not None else None  # gpt-oss: served in MXFP4
+    dtype = job.dtype or published or (sixteen if sixteen in (Precision.BF16, Precision.FP16) else Precision.BF16)
     if dtype in (Precision.FP32, Precision.TF32):
         dtype = Precision.FP32
     kv_dtype = job.kv_dtype or (dtype if BYTES_PER_VALUE[dtype] >= 2 else Precision.BF16)

@@ -133,3 +133,12 @@ def test_an_unpriced_gpu_says_how_to_price_it(capsys: pytest.CaptureFixture[str]
     assert "no price output" not in printed
     assert main(["servecost", "8b", "mi355x", "price=2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["cost_per_million_output_tokens"] > 0
+
+
+def test_gpt_oss_is_served_in_its_published_precision(capsys: pytest.CaptureFixture[str]) -> None:
+    """gpt-oss ships its experts in MXFP4 (OpenAI model card): with no dtype= it is served as stored."""
+    assert main(["servecost", "gpt-oss-120b", "h100", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["dtype"], document["num_gpus"]) == ("fp4", 1)
+    assert main(["servecost", "gpt-oss-120b", "h100", "dtype=bf16", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dtype"] == "bf16"
